@@ -1,0 +1,43 @@
+# Two entry points (see README): `make book` and `make test`. Both create .venv and install on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SANITIZE := tests/nbval_sanitize.cfg
+# Quiet, deterministic runs: no progress bars, one thread (tiny problems; reproducible float reductions).
+export TQDM_DISABLE := 1
+export OMP_NUM_THREADS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export MPLBACKEND := Agg
+
+.PHONY: install book test unit nbval book-strict bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[book,test,dask]"
+	@touch $(STAMP)
+
+## Build the book: execute notebooks (CPU defaults, cached) and render HTML to _build/html.
+book: $(STAMP)
+	$(BIN)/jupyter-book build .
+
+## All tests: unit tests, strict nbval against stored outputs, warnings-as-errors book build.
+test: $(STAMP)
+	$(BIN)/python -m pytest tests/ notebooks/ --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) -q
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/ -q
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest notebooks/ --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/loss_step.py
+	$(BIN)/python benchmarks/batched_sweep.py
+
+clean:
+	rm -rf _build

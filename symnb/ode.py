@@ -1,0 +1,166 @@
+"""Systems of first-order ODEs in one independent variable, and the total derivative along them.
+
+The paper writes every object it studies -- the hidden-state dynamics (eq 2), the adjoint system (eqs 5-6),
+the transformed equations (eq 13) -- as dx_i/dt = f_i(t, x_1, ..., x_k) (eq 7).  `ODESystem` is that object
+with plain SymPy symbols for t and the states; every other symbol in the right-hand sides is a parameter.
+
+Jet variables: the first derivative of a state ``z`` is the symbol ``z_t``, the second ``z_tt`` and so on
+(Olver 1986, section 2.3).  `total_derivative` is D_t of eq 11, either on the jet space (off shell) or
+restricted to solutions (on shell, x_t = f).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy as sp
+
+__all__ = ["ODESystem", "ode_system", "jet_symbol", "total_derivative"]
+
+
+def jet_symbol(state: sp.Symbol, t: sp.Symbol, order: int = 1) -> sp.Symbol:
+    """The jet coordinate for the ``order``-th derivative of ``state`` with respect to ``t``.
+
+    Raises:
+        ValueError: if ``order`` < 1.
+    """
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"derivative order must be an integer >= 1, got {order!r}")
+    return sp.Symbol(f"{state.name}_{t.name * order}", real=True)
+
+
+@dataclass(frozen=True)
+class ODESystem:
+    """dx_i/dt = f_i(t, x) for i = 1..k (paper eq 7).
+
+    Attributes:
+        t: the independent variable.
+        states: the dependent variables x_1..x_k (plain symbols).
+        rhs: the right-hand sides f_1..f_k.
+
+    Raises:
+        TypeError: if t or a state is not a SymPy Symbol.
+        ValueError: if states repeat, contain t, or rhs has the wrong length.
+    """
+
+    t: sp.Symbol
+    states: tuple[sp.Symbol, ...]
+    rhs: tuple[sp.Expr, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "states", tuple(self.states))
+        object.__setattr__(self, "rhs", tuple(sp.sympify(f) for f in self.rhs))
+        if not isinstance(self.t, sp.Symbol):
+            raise TypeError(f"independent variable must be a SymPy Symbol, got {self.t!r}")
+        for x in self.states:
+            if not isinstance(x, sp.Symbol):
+                raise TypeError(f"states must be SymPy Symbols, got {x!r}")
+        if not self.states:
+            raise ValueError("an ODE system needs at least one state")
+        if len(set(self.states)) != len(self.states) or self.t in self.states:
+            raise ValueError(f"states must be distinct and differ from t={self.t}, got {self.states}")
+        if len(self.rhs) != len(self.states):
+            raise ValueError(f"{len(self.states)} states but {len(self.rhs)} right-hand sides")
+        for f in self.rhs:
+            if f.has(sp.Derivative) or f.atoms(sp.core.function.AppliedUndef):
+                raise ValueError(f"right-hand side {f} must be an expression in t, the states and parameters")
+
+    @cached_property
+    def parameters(self) -> tuple[sp.Symbol, ...]:
+        """Symbols in the right-hand sides that are neither t nor a state, sorted by name."""
+        free = set().union(*(f.free_symbols for f in self.rhs)) - {self.t, *self.states}
+        return tuple(sorted(free, key=lambda s: s.name))
+
+    @cached_property
+    def derivatives(self) -> tuple[sp.Symbol, ...]:
+        """The jet symbols x_t for each state."""
+        return tuple(jet_symbol(x, self.t) for x in self.states)
+
+    @cached_property
+    def residuals(self) -> tuple[sp.Expr, ...]:
+        """Delta_i = x_i,t - f_i: the equations as functions on the first jet space."""
+        return tuple(d - f for d, f in zip(self.derivatives, self.rhs))
+
+    @cached_property
+    def on_shell(self) -> dict[sp.Symbol, sp.Expr]:
+        """The substitution x_t -> f that restricts a jet expression to solutions."""
+        return dict(zip(self.derivatives, self.rhs))
+
+    @property
+    def is_autonomous(self) -> bool:
+        """True when no right-hand side depends explicitly on t."""
+        return not any(f.has(self.t) for f in self.rhs)
+
+    def equations(self) -> list[sp.Eq]:
+        """The system as ``Eq(Derivative(x(t), t), f)`` for display."""
+        funcs = {x: sp.Function(x.name)(self.t) for x in self.states}
+        return [sp.Eq(sp.Derivative(funcs[x], self.t), f.subs(funcs)) for x, f in zip(self.states, self.rhs)]
+
+
+def ode_system(equations: sp.Eq | list[sp.Eq], t: sp.Symbol) -> ODESystem:
+    """Build an `ODESystem` from equations ``Eq(Derivative(x(t), t), f)``.
+
+    Args:
+        equations: one equation or a list; each left side is the first derivative of an undefined function of t.
+        t: the independent variable.
+
+    Returns:
+        The system with each x(t) replaced by a real symbol of the same name.
+
+    Raises:
+        ValueError: if an equation is not a first-order ODE in explicit form, a derivative is of order other
+            than 1 or with respect to another variable, or a right side uses a function that is not a state.
+    """
+    eqs = [equations] if isinstance(equations, sp.Eq) else list(equations)
+    if not eqs:
+        raise ValueError("no equations given")
+    funcs, rhs = [], []
+    for eq in eqs:
+        if not isinstance(eq, sp.Eq):
+            raise ValueError(f"expected Eq(Derivative(x(t), t), f), got {eq!r} (not an equation)")
+        lhs = eq.lhs
+        if not isinstance(lhs, sp.Derivative):
+            raise ValueError(f"left side of {eq} is not a derivative: not an ODE in explicit form")
+        if len(lhs.variables) != 1 or lhs.variables[0] != t:
+            order = len(lhs.variables)
+            if set(lhs.variables) == {t}:
+                raise ValueError(f"{lhs} has order {order}; write it as a first-order system (order must be 1)")
+            raise ValueError(f"{lhs} differentiates with respect to {lhs.variables}, not the variable t={t}")
+        func = lhs.expr
+        if not isinstance(func, sp.core.function.AppliedUndef) or func.args != (t,):
+            raise ValueError(f"{func} is not an unknown function of {t} alone")
+        funcs.append(func)
+        rhs.append(eq.rhs)
+    symbols = {f: sp.Symbol(f.func.__name__, real=True) for f in funcs}
+    out = []
+    for f in rhs:
+        unknown = f.atoms(sp.core.function.AppliedUndef) - set(funcs)
+        if unknown:
+            raise ValueError(f"unknown variable {sorted(map(str, unknown))} in {f}: states are {[str(x) for x in funcs]}")
+        if f.has(sp.Derivative):
+            raise ValueError(f"right side {f} contains a derivative; the system must be explicit first order")
+        out.append(f.subs(symbols))
+    return ODESystem(t, tuple(symbols[f] for f in funcs), tuple(out))
+
+
+def total_derivative(expr: sp.Expr, system: ODESystem, on_shell: bool = True, order: int = 1) -> sp.Expr:
+    """D_t of ``expr`` (paper eq 11).
+
+    Args:
+        expr: a function of t, the states and (off shell) their jet symbols up to ``order``.
+        system: supplies t, the states and, on shell, x_t = f.
+        on_shell: if True, the result is restricted to solutions (the derivative along the flow); if False it
+            is the formal total derivative on the jet space, with x_t -> x_tt etc.
+        order: the highest jet order that may appear in ``expr`` (off shell only).
+
+    Returns:
+        The total derivative, unsimplified.
+    """
+    t = system.t
+    if on_shell:
+        return sp.diff(expr, t) + sum(sp.diff(expr, x) * f for x, f in zip(system.states, system.rhs))
+    out = sp.diff(expr, t)
+    for x in system.states:
+        chain = [x] + [jet_symbol(x, t, k) for k in range(1, order + 2)]
+        out += sum(sp.diff(expr, lo) * hi for lo, hi in zip(chain[:-1], chain[1:]))
+    return out
