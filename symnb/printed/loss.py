@@ -23,7 +23,8 @@ import sympy as sp
 
 __all__ = [
     "t", "z", "zs", "z0", "theta1", "theta2", "u", "v", "w", "eps", "c1", "c2", "c3", "k2", "k3", "k4", "k5", "k6",
-    "CONSTANTS", "EQ43_ORDER", "c_i", "F", "H", "H_tilde", "P", "Q", "R", "sample_symbols",
+    "S", "S_star", "CONSTANTS", "EQ43_ORDER", "c_i", "F", "H", "H_tilde", "H_tilde_summand", "H_TILDE_POOLS", "P",
+    "Q", "R", "sample_symbols",
 ]
 
 t = sp.Symbol("t", real=True)
@@ -38,6 +39,8 @@ w = sp.Symbol("w", real=True)             # adjoint dL/dtheta2
 eps = sp.Symbol("epsilon", real=True)
 c1, c2, c3 = sp.symbols("c_1 c_2 c_3", real=True)
 k2, k3, k4, k5, k6 = sp.symbols("k_2 k_3 k_4 k_5 k_6", real=True)
+S = sp.Symbol("S", positive=True)          # sum_j exp(z_j): the softmax denominator of the predictions
+S_star = sp.Symbol("S^*", positive=True)   # sum_j exp(z_j^*): the softmax denominator of the targets
 
 #: The "arbitrary constants" of eq 43's sentence, in a fixed order (k4, k5 are listed by the paper but do not
 #: appear in eq 42).
@@ -85,6 +88,18 @@ def H_tilde(n: int) -> sp.Expr:
     p_den = sum(sp.exp(b) for b in ss)
     q_den = sum(sp.exp(a) for a in zz)
     return sum(sp.exp(b) / p_den * sp.log(sp.exp(a) / q_den) for a, b in zip(zz, ss))
+
+
+def H_tilde_summand() -> sp.Expr:
+    """The i-th summand of H~ in eq 42, exp(z_i*)/S* log(exp(z_i)/S), with the two softmax sums as symbols.
+
+    ``H_TILDE_POOLS`` says what S and S* stand for (sums over all samples j of the given per-sample terms).
+    """
+    return sp.exp(zs) / S_star * sp.log(sp.exp(z) / S)
+
+
+#: S = sum_j exp(z_j), S* = sum_j exp(z_j*): the pooled sums in `H_tilde_summand`.
+H_TILDE_POOLS = {S: sp.exp(z), S_star: sp.exp(zs)}
 
 
 def P() -> sp.Expr:
