@@ -556,19 +556,20 @@ def nonfinite_origin(name: str, model: ToyModel, trajectory: torch.Tensor, input
 
     with torch.no_grad():
         for node in sp.postorder_traversal(dq):
-            if node.is_Atom or not node.args:
-                continue
+            if not isinstance(node, sp.Expr) or node.is_Atom or not node.args:
+                continue   # conditions of a Piecewise are not values
             val = ev(node)
             bad = ~torch.isfinite(val)
             if not bad.any():
                 continue
-            args = [ev(a) for a in node.args]
+            operands = [a for a in node.args if isinstance(a, sp.Expr)]
+            args = [ev(a) for a in operands]
             ok = bad.clone()
             for a in args:
                 ok &= torch.isfinite(a)
             if ok.any():
                 idx = tuple(int(i) for i in ok.nonzero()[0])
-                return NonFiniteOrigin(name, node, tuple(node.args), tuple(float(a[idx]) for a in args),
+                return NonFiniteOrigin(name, node, tuple(operands), tuple(float(a[idx]) for a in args),
                                        float(val[idx]), int(bad.sum()))
     raise ValueError(f"D_t of term {name!r} is finite at every point of this trajectory; nothing to trace")
 
