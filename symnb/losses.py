@@ -221,6 +221,45 @@ def _compiled(name: str, activation: str, formulation: str) -> dict[str, Callabl
     }
 
 
+def _cse_compile(exprs: Sequence[sp.Expr], args: tuple[sp.Symbol, ...] = _ARGS) -> Callable:
+    """Compile ``exprs`` through `to_torch` after common-subexpression elimination (one torch op per shared
+    subexpression instead of one per occurrence -- fewer ops forward and backward)."""
+    names = sp.numbered_symbols("_cse", real=True)
+    replacements, reduced = sp.cse(list(exprs), symbols=names, optimizations=None)
+    steps, known = [], list(args)
+    for sym, expr in replacements:
+        steps.append(to_torch(tuple(known), [expr]))
+        known.append(sym)
+    final = to_torch(tuple(known), reduced)
+
+    def fn(*values):
+        values = list(values)
+        for step in steps:
+            values.append(step(*values)[0])
+        return final(*values)
+    return fn
+
+
+@lru_cache(maxsize=None)
+def _fused(names: tuple[str, ...], activation: str, formulation: str) -> tuple[Callable, tuple]:
+    """One CSE'd function computing every closed-form piece the terms ``names`` need (shared work done once).
+
+    Returns:
+        (fn, layout): fn(*_ARGS) returns a flat list; layout[i] = (name, n_pools) tells how to slice it:
+        dq, then for pooled terms dq/dpool_j and D_t pool_j for each pool.
+    """
+    exprs, layout = [], []
+    for name in names:
+        expr, pools, _ = _summand(TERMS[name].quantity)
+        if formulation == "guarded":
+            expr = guard(expr)
+        dq, dpools = time_derivative(name, activation, formulation)
+        exprs.append(dq)
+        exprs += [sp.diff(expr, p) for p in pools] + [dpools[p] for p in pools]
+        layout.append((name, len(pools)))
+    return _cse_compile(exprs), tuple(layout)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # numeric side
 
@@ -407,6 +446,31 @@ def term_values(name: str, model: ToyModel, trajectory: torch.Tensor, inputs: to
     return _value(fns, _point(model, trajectory, inputs, targets, theta, times, constants, adjoints))
 
 
+def _fused_derivatives(active, model, trajectory, inputs, targets, theta, times, constants, formulation,
+                       adjoints) -> list[torch.Tensor]:
+    """Closed-form D_t of every term in ``active`` from one fused, CSE'd evaluation (same values as `_closed`)."""
+    fn, layout = _fused(active, model.activation, formulation)
+    point = _point(model, trajectory, inputs, targets, theta, times, constants, adjoints)
+    if any(TERMS[n].quantity == "H_tilde" for n in active):
+        point = _with_pools(_compiled("h_tilde", model.activation, formulation), point)
+    shape, dtype = point.args[z].shape, point.args[z].dtype
+    flat = [torch.as_tensor(x, dtype=dtype).expand(shape) for x in point.call(fn)]
+    out, k = [], 0
+    for name, n_pools in layout:
+        dq = flat[k]
+        dqdp, dp = flat[k + 1:k + 1 + n_pools], flat[k + 1 + n_pools:k + 1 + 2 * n_pools]
+        k += 1 + 2 * n_pools
+        reduction = _summand(TERMS[name].quantity)[2]
+        if reduction == "none":
+            out.append(dq)
+            continue
+        total = dq.sum(-1)
+        for a, b in zip(dqdp, dp):
+            total = total + a.sum(-1) * b.sum(-1)
+        out.append(total / shape[-1] if reduction == "mean" else total)
+    return out
+
+
 @dataclass(frozen=True)
 class LossValues:
     """The data MSE and the six regularizers of eq 43 for one forward pass.
@@ -479,9 +543,16 @@ def loss_terms(model: ToyModel, inputs: torch.Tensor, targets: torch.Tensor, the
     mse = ((trajectory[-1] - targets) ** 2).mean(-1)
     adjoints = None
     out = []
-    for name in TERMS:
-        if name not in names:
-            continue
+    active = tuple(n for n in TERMS if n in names)
+    if derivative == "closed" and active:
+        if any(TERMS[n].flow == "adjoint" for n in active):
+            adjoints = adjoint_states(model, trajectory, targets, theta, times)
+        for name, d in zip(active, _fused_derivatives(active, model, trajectory, inputs, targets, theta, times,
+                                                      constants, formulation, adjoints or ())):
+            sq = d ** 2
+            out.append((name, sq.mean(0) if TERMS[name].pooled else sq.mean((0, -1))))
+        return LossValues(mse, tuple(out), trajectory)
+    for name in active:
         if TERMS[name].flow == "adjoint" and adjoints is None:
             adjoints = adjoint_states(model, trajectory, targets, theta, times, with_vw=derivative == "autograd")
         d = term_derivatives(name, model, trajectory, inputs, targets, theta, times, constants,

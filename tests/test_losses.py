@@ -189,3 +189,14 @@ def test_eq43_order_matches_the_registry():
     assert [TERMS[n].weight for n in TERMS] == [f"a{j}" for j in range(1, 7)]
     assert TERMS["p"].flow == "adjoint" and adjoint_system("cos").states[0] == z
     assert losses.quantity("H").free_symbols >= {z, zs}
+
+
+@pytest.mark.parametrize("formulation", ["printed", "guarded"])
+def test_fused_closed_path_equals_the_per_term_derivatives(setup, formulation):
+    inputs, targets, theta, times = setup
+    values = loss_terms(MODEL, inputs, targets, theta, times, CONST, formulation=formulation)
+    for name in TERMS:
+        d = term_derivatives(name, MODEL, values.trajectory, inputs, targets, theta, times, CONST,
+                             formulation=formulation)
+        expected = (d ** 2).mean(0) if TERMS[name].pooled else (d ** 2).mean((0, -1))
+        assert torch.allclose(values.term(name), expected, rtol=1e-12, atol=0)
