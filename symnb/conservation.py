@@ -24,7 +24,8 @@ STATUSES = ("zero", "nonzero", "undecided")
 def is_zero(expr: sp.Expr, samples: int = 6, seed: int = 0, tol: float = 1e-9) -> str:
     """Decide whether ``expr`` vanishes identically: ``"zero"``, ``"nonzero"`` or ``"undecided"``.
 
-    SymPy's ``simplify`` first; if it does not reach 0, the expression is evaluated at random real points
+    SymPy's ``simplify`` first (also after rewriting trigonometric and hyperbolic functions as
+    exponentials); if it does not reach 0, the expression is evaluated at random real points
     (each free symbol uniform in (-0.9, 0.9), inside the domains of asin/atanh that the paper's formulas use).
     A clearly non-zero value proves "nonzero"; all values below ``tol`` without a symbolic proof is "undecided".
     """
@@ -44,6 +45,12 @@ def is_zero(expr: sp.Expr, samples: int = 6, seed: int = 0, tol: float = 1e-9) -
         seen += 1
         if seen >= samples:
             break
+    # Numerically zero: try harder symbolically (e.g. cos(asin(tanh u)) - 1/cosh(u) only simplifies after
+    # rewriting in exponentials).  Done last because it is slow on expressions that are not zero.
+    trig = (sp.functions.elementary.hyperbolic.HyperbolicFunction,
+            sp.functions.elementary.trigonometric.TrigonometricFunction)
+    if seen and expr.has(*trig) and sp.simplify(expr.rewrite(sp.exp)) == 0:
+        return "zero"
     return "undecided"
 
 

@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 import torch
+from torchdiffeq import odeint
 
 from .conservation import is_zero
-from .numerics import integrate
+from .numerics import evaluate, integrate, to_torch
 from .ode import ODESystem, jet_symbol, total_derivative
 
 __all__ = [
     "Generator", "prolong", "symmetry_condition", "DeterminingEquations", "determining_equations",
     "SymmetrySolution", "solve_determining_equations", "sympy_infinitesimals", "SymmetryCheck", "check_symmetry",
     "lie_series", "GroupTransformation", "finite_transformation", "transformed_derivative", "maps_solutions",
-    "SolutionMapCheck", "numeric_solution_map",
+    "SolutionMapCheck", "numeric_solution_map", "numeric_flow",
 ]
 
 
@@ -221,9 +222,12 @@ def _solve_ode_for(eq: sp.Expr, func: sp.Expr, counter: itertools.count) -> sp.E
     SymPy's default hint may return an implicit or unevaluated-integral answer; we take the first hint in
     `_PREFERRED_HINTS` that gives ``func = explicit expression``.
     """
-    available = sp.classify_ode(sp.Eq(eq, 0), func)
-    for hint in (h for h in _PREFERRED_HINTS if h == "default" or h in available):
-        sol = sp.dsolve(sp.Eq(eq, 0), func, hint=hint)
+    # Try hints directly: classify_ode evaluates every hint (including integrals) and is far slower.
+    for hint in _PREFERRED_HINTS:
+        try:
+            sol = sp.dsolve(sp.Eq(eq, 0), func, hint=hint)
+        except (ValueError, NotImplementedError):
+            continue  # hint does not apply to this equation
         sol = sol[0] if isinstance(sol, list) else sol
         if sol.lhs == func and not sol.rhs.has(sp.Integral):
             break
@@ -515,24 +519,60 @@ class SolutionMapCheck:
     max_error: float
 
 
-def numeric_solution_map(transformation: Mapping[sp.Symbol, sp.Expr] | GroupTransformation, system: ODESystem,
-                         x0: Sequence[float], t_final: float, values: Mapping[sp.Symbol, float],
-                         n_points: int = 101, rtol: float = 1e-12, atol: float = 1e-12) -> SolutionMapCheck:
-    """Transform a float64 trajectory point by point and compare with the solution through its first image.
+def numeric_flow(generator: Generator, points: torch.Tensor, eps: float, values: Mapping[sp.Symbol, float],
+                 rtol: float = 1e-12, atol: float = 1e-12) -> torch.Tensor:
+    """exp(eps X) applied to ``points`` (rows of (t, x_1..x_k)) by integrating d(p)/d(eps) = X(p) in float64.
 
-    ``values`` must give numbers for the system's parameters and the transformation's (eps, constants).
+    This is the exact group transformation of eq 12 when SymPy cannot integrate the flow in closed form.
 
     Raises:
-        ValueError: if the transformed times are not strictly monotone (the map is not a valid reparametrisation
-            on this trajectory) or a symbol has no value.
+        ValueError: if a symbol in the generator has no value in ``values``.
     """
-    from .numerics import evaluate
+    comps = [sp.sympify(c).subs(values) for c in generator.components]
+    leftover = set().union(*(c.free_symbols for c in comps)) - set(generator.variables)
+    if leftover:
+        raise ValueError(f"no numeric value for symbol(s) {sorted(map(str, leftover))} in the generator")
+    fn = to_torch(generator.variables, comps)
 
-    mapping = transformation.as_dict() if isinstance(transformation, GroupTransformation) else transformation
+    def field(_: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        out = fn(*p.unbind(-1))
+        return torch.stack([torch.as_tensor(o, dtype=p.dtype).expand(p.shape[:-1]) for o in out], dim=-1)
+
+    grid = torch.tensor([0.0, eps], dtype=torch.float64)
+    with torch.no_grad():
+        return odeint(field, points.to(torch.float64), grid, rtol=rtol, atol=atol)[-1]
+
+
+def numeric_solution_map(transformation: Mapping[sp.Symbol, sp.Expr] | GroupTransformation | Generator,
+                         system: ODESystem, x0: Sequence[float], t_final: float, values: Mapping[sp.Symbol, float],
+                         n_points: int = 101, eps: float | None = None, rtol: float = 1e-12,
+                         atol: float = 1e-12) -> SolutionMapCheck:
+    """Transform a float64 trajectory point by point and compare with the solution through its first image.
+
+    Args:
+        transformation: a closed-form map (t, x) -> (t_bar, x_bar), or a `Generator`, whose exact flow
+            exp(eps X) is then integrated numerically (`numeric_flow`).
+        system: the ODE system.
+        x0, t_final, n_points: the trajectory (from t = 0).
+        values: numbers for the system's parameters and every other symbol of the map.
+        eps: the group parameter, required with a `Generator`.
+
+    Raises:
+        ValueError: if ``eps`` is missing for a generator, or the transformed times are not strictly monotone
+            (the map is not a valid reparametrisation on this trajectory), or a symbol has no value.
+    """
     times = torch.linspace(0.0, t_final, n_points, dtype=torch.float64)
     traj = integrate(system, x0, times, values, rtol=rtol, atol=atol)
-    t_bar = evaluate(mapping[system.t], traj, values)
-    x_bar = torch.stack([evaluate(mapping[x], traj, values) for x in system.states], dim=-1)
+    if isinstance(transformation, Generator):
+        if eps is None:
+            raise ValueError("eps (the group parameter) is required to flow a Generator")
+        image = numeric_flow(transformation, torch.cat([times[:, None], traj.states], dim=-1), eps, values,
+                             rtol=rtol, atol=atol)
+        t_bar, x_bar = image[:, 0], image[:, 1:]
+    else:
+        mapping = transformation.as_dict() if isinstance(transformation, GroupTransformation) else transformation
+        t_bar = evaluate(mapping[system.t], traj, values)
+        x_bar = torch.stack([evaluate(mapping[x], traj, values) for x in system.states], dim=-1)
     steps = t_bar.diff()
     if not (bool((steps > 0).all()) or bool((steps < 0).all())):
         raise ValueError("transformed times t_bar are not strictly monotone along this trajectory")

@@ -1,0 +1,342 @@
+"""Chapter 1: the forward Lie symmetry of dz/dt = cos(theta1 z + theta2) (paper §3.1-3.2, eqs 7-14, 18-25).
+
+Each function derives one object with `symnb.lie` / `symnb.conservation` and compares it with the paper's
+printed form in `symnb.printed.forward`; `forward_verdicts` collects the verdict rows of the audit page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+import torch
+
+from .audit import Verdict
+from .conservation import ConservationCheck, conservation_check, is_zero, numeric_drift
+from .lie import (Generator, SymmetrySolution, check_symmetry, determining_equations, lie_series,
+                  numeric_solution_map, prolong, solve_determining_equations)
+from .numerics import integrate, to_torch
+from .ode import ODESystem, total_derivative
+from .printed import forward as printed
+
+__all__ = ["cosine_model", "Comparison", "general_condition", "ansatz_condition", "symmetry_solution",
+           "paper_generator", "closed_form_check", "ClosedFormCheck", "lie_series_vs_truncation", "solution_map_errors",
+           "conserved_F", "first_integral", "forward_verdicts", "ForwardConfig"]
+
+t, z = printed.t, printed.z
+theta1, theta2 = printed.theta1, printed.theta2
+c, c1, c2, c3, epsilon = printed.c, printed.c1, printed.c2, printed.c3, printed.epsilon
+_arg = theta1 * z + theta2
+
+
+@lru_cache(maxsize=None)
+def cosine_model() -> ODESystem:
+    """The toy model dz/dt = cos(theta1 z + theta2) (§3.1)."""
+    return ODESystem(t, (z,), (sp.cos(_arg),))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A derived expression beside the paper's printed one; ``difference`` simplified (0 when they agree)."""
+
+    eq: str
+    paper: sp.Expr
+    derived: sp.Expr
+    difference: sp.Expr
+
+    @property
+    def agrees(self) -> bool:
+        return is_zero(self.difference) == "zero"
+
+
+def _compare(eq: str, paper: sp.Expr, derived: sp.Expr) -> Comparison:
+    return Comparison(eq, paper, derived, sp.simplify(sp.expand(paper - derived)))
+
+
+@lru_cache(maxsize=None)
+def general_condition() -> Comparison:
+    """Eq 19: pr X(Delta)|_{Delta=0} for general T(t, z), Z(t, z), derived vs printed."""
+    deq = determining_equations(cosine_model())
+    subs = {deq.unknowns[0]: printed.T, deq.unknowns[1]: printed.Z}
+    return _compare("eq 19", printed.eq19, deq.equations[0].subs(subs))
+
+
+@lru_cache(maxsize=None)
+def ansatz_condition() -> Comparison:
+    """Eq 20: the condition under T = T(t), Z = Z(z), divided by cos(theta1 z + theta2) as the paper does."""
+    deq = determining_equations(cosine_model(), {t: (t,), z: (z,)})
+    return _compare("eq 20", printed.eq20, sp.expand(deq.equations[0] / sp.cos(_arg)))
+
+
+@lru_cache(maxsize=None)
+def symmetry_solution() -> SymmetrySolution:
+    """Eq 21 derived: the determining equation under the ansatz, solved by separation and dsolve."""
+    return solve_determining_equations(determining_equations(cosine_model(), {t: (t,), z: (z,)}))
+
+
+def paper_generator() -> Generator:
+    """The paper's generator (eq 22), built from the printed infinitesimals of eq 21."""
+    return Generator(cosine_model(), printed.eq21_T, (printed.eq21_Z,))
+
+
+@lru_cache(maxsize=None)
+def generator_match() -> tuple[sp.Expr, sp.Expr]:
+    """How the derived and the paper's generators relate.
+
+    Returns:
+        (dT, q): dT = T_derived - T_paper after matching constants (0 if the time parts agree), and
+        q = (Z_derived - Z_paper)/cos(theta1 z + theta2) with c1 identified with SymPy's constant of t.  If q
+        does not depend on z, the two Z differ by a multiple of the trivial symmetry cos(.) d/dz (a renaming of
+        c3); then the paper's eq 21 is the general solution.
+    """
+    sol = symmetry_solution()
+    C1, C2, C3 = sol.constants
+    derived = sol.generator.subs({C1: c2, C2: c1})
+    dT = sp.simplify(derived.time - printed.eq21_T)
+    q = sp.simplify((derived.coefficients[0] - printed.eq21_Z) / sp.cos(_arg))
+    return dT, q
+
+
+@dataclass(frozen=True)
+class ClosedFormCheck:
+    """The §3.1 closed form against a float64 dopri5 solve, for one initial state.
+
+    ``in_domain`` says whether theta1 z0 + theta2 lies in (-pi/2, pi/2), where asin can reproduce z0.
+    """
+
+    z0: float
+    in_domain: bool
+    max_error: float
+
+
+@lru_cache(maxsize=None)
+def integration_constant() -> sp.Expr:
+    """c as a function of the state: the constant that makes the §3.1 closed form pass through (t, z).
+
+    Derived by solving tanh(u) = S for u (S = sin(theta1 z + theta2), u = theta1 (c + t)); of SymPy's two
+    roots the real one on |S| < 1 is checked to equal atanh(S), which is the form we keep.
+
+    Raises:
+        RuntimeError: if no root of SymPy's solution set equals atanh(S) (a change in SymPy).
+    """
+    u, S = sp.Dummy("u", real=True), sp.Dummy("S", real=True)
+    roots = sp.solve(sp.tanh(u) - S, u)
+    probes = [sp.Rational(k, 10) for k in (-7, -2, 3, 8)]
+    if not any(all(abs(complex((r - sp.atanh(S)).subs(S, p).evalf(30))) < 1e-25 for p in probes) for r in roots):
+        raise RuntimeError(f"no root of tanh(u) = S among {roots} equals atanh(S)")
+    return sp.atanh(sp.sin(_arg)) / theta1 - t
+
+
+def closed_form_check(z0: float, t_final: float, values: dict, n_points: int = 101) -> ClosedFormCheck:
+    """Compare the printed closed form (c fixed by z(0) = z0) with a tight numerical solve."""
+    c_value = float(integration_constant().subs({t: 0, z: z0, **values}))
+    times = torch.linspace(0.0, t_final, n_points, dtype=torch.float64)
+    numeric = integrate(cosine_model(), [z0], times, values).states[:, 0]
+    (exact,) = to_torch((t,), printed.closed_form.subs({c: c_value, **values}))(times)
+    phase = float(values[theta1] * z0 + values[theta2])
+    return ClosedFormCheck(z0, abs(phase) < float(sp.pi / 2), float((exact - numeric).abs().max()))
+
+
+@lru_cache(maxsize=None)
+def lie_series_vs_truncation() -> tuple[sp.Expr, sp.Expr]:
+    """Eq 23: the eps^2 coefficients of exp(eps X)(t) and exp(eps X)(z) that the printed maps drop.
+
+    The printed maps are linear in eps, so a non-zero eps^2 coefficient of the Lie series (eq 12) shows they
+    are only its first-order truncation.
+
+    Returns:
+        (X^2(t)/2, X^2(z)/2) for the paper's generator.
+    """
+    g = paper_generator()
+    return (sp.factor(lie_series(g, t, epsilon, 2).coeff(epsilon, 2)),
+            sp.factor(sp.expand(lie_series(g, z, epsilon, 2)).coeff(epsilon, 2)))
+
+
+def solution_map_errors(cfg: "ForwardConfig") -> tuple[float, float]:
+    """Max error of mapping one trajectory by the exact flow of eq 22 and by the printed eq 23 map.
+
+    Both use the same constants and eps from ``cfg``; a symmetry maps it onto another solution (error at the
+    solver's tolerance), a non-symmetry does not.
+    """
+    consts = {c1: cfg.c1, c2: cfg.c2, c3: cfg.c3}
+    values = {**cfg.values, **consts, epsilon: cfg.eps}
+    exact = numeric_solution_map(paper_generator().subs(consts), cosine_model(), [cfg.z0s[-1]], cfg.t_final,
+                                 values, eps=cfg.eps, rtol=cfg.rtol, atol=cfg.atol)
+    truncated = numeric_solution_map({t: printed.eq23_t, z: printed.eq23_z}, cosine_model(), [cfg.z0s[-1]],
+                                     cfg.t_final, values, rtol=cfg.rtol, atol=cfg.atol)
+    return exact.max_error, truncated.max_error
+
+
+def first_integral() -> ConservationCheck:
+    """The model's genuine first integral I = c(t, z): the constant of the closed form, as a function of state."""
+    return conservation_check(integration_constant(), cosine_model())
+
+
+@lru_cache(maxsize=None)
+def conserved_F(eps_zero: bool) -> ConservationCheck:
+    """Eq 25's F with c replaced by the state function c(t, z) (so F is a function on phase space).
+
+    Along one solution c is constant, so this is exactly "F along that solution"; ``eps_zero`` sets eps = 0.
+    The closed form only covers cos(theta1 z + theta2) > 0, so |cos| is replaced by cos there (SymPy
+    leaves sqrt(1 - sin^2) = |cos| in the derivative).
+    """
+    F = printed.eq25.subs(c, integration_constant())
+    if eps_zero:
+        F = F.subs(epsilon, 0)
+    check = conservation_check(F, cosine_model())
+    on_domain = sp.simplify(check.derivative.subs(sp.Abs(sp.cos(_arg)), sp.cos(_arg)))
+    return ConservationCheck(F, on_domain, is_zero(on_domain))
+
+
+@lru_cache(maxsize=None)
+def gudermannian_identity() -> str:
+    """asin(tanh u) = atan(sinh u) for real u, proved as: equal at u = 0 and equal derivatives.
+
+    Returns:
+        The `is_zero` status of the derivative difference (``"zero"`` proves the identity).
+    """
+    u = sp.Symbol("u", real=True)
+    a, b = sp.asin(sp.tanh(u)), sp.atan(sp.sinh(u))
+    if (a - b).subs(u, 0) != 0:
+        return "nonzero"
+    return is_zero(sp.simplify((sp.diff(a, u) - sp.diff(b, u)).rewrite(sp.exp)))
+
+
+def F_on_own_trajectory() -> sp.Expr:
+    """Eq 25 at eps = 0 on the closed-form solution with the same c: with the Gudermannian identity, -theta2/theta1."""
+    F0 = printed.eq25.subs(epsilon, 0).subs(z, printed.closed_form)
+    u = theta1 * (c + t)
+    if gudermannian_identity() == "zero":
+        F0 = F0.subs(sp.asin(sp.tanh(u)), sp.atan(sp.sinh(u)))
+    return sp.simplify(sp.expand(F0))
+
+
+def F_drift(cfg: "ForwardConfig", z0: float, eps_value: float) -> float:
+    """max |F(t) - F(0)| along a float64 trajectory with c fixed by z0: what a loss on dF/dt would see."""
+    c_value = float(integration_constant().subs({t: 0, z: z0, **cfg.values}))
+    F = printed.eq25.subs({c: c_value, epsilon: eps_value, c1: cfg.c1, c2: cfg.c2, c3: cfg.c3})
+    return numeric_drift(F, cosine_model(), [z0], cfg.t_final, cfg.values, n_points=cfg.n_points,
+                         rtol=cfg.rtol, atol=cfg.atol).max_drift
+
+
+def eq9_literal(generator: Generator) -> sp.Expr:
+    """Eq 9 read literally: pr X applied to the right-hand side f instead of to Delta = z_t - f."""
+    return sp.simplify(prolong(generator, 1).apply(cosine_model().rhs[0]))
+
+
+def eq11_literal_coefficient(generator: Generator) -> sp.Expr:
+    """Eq 11 read literally: Z^[t] = D_t(Z) - (d^2 Z/dt^2) D_t(T) (off shell)."""
+    system = cosine_model()
+    Zc, Tc = generator.coefficients[0], generator.time
+    second = total_derivative(total_derivative(Zc, system, False, 0), system, False, 1)
+    return total_derivative(Zc, system, False, 0) - second * total_derivative(Tc, system, False, 0)
+
+
+@dataclass(frozen=True)
+class ForwardConfig:
+    """Validated notebook parameters for chapter 1 (papermill passes plain values).
+
+    Raises:
+        ValueError: with the offending name and value, for theta1 = 0, a non-positive horizon, tolerances
+            outside (0, 1e-3], an empty or non-finite list of initial states, or too few grid points.
+    """
+
+    theta1: float
+    theta2: float
+    z0s: tuple[float, ...]
+    t_final: float
+    eps: float
+    c1: float
+    c2: float
+    c3: float
+    rtol: float = 1e-12
+    atol: float = 1e-12
+    n_points: int = 201
+
+    def __post_init__(self) -> None:
+        import math
+        object.__setattr__(self, "z0s", tuple(float(v) for v in self.z0s))
+        for name in ("theta1", "theta2", "t_final", "eps", "c1", "c2", "c3", "rtol", "atol"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"parameter {name}={value!r} must be a finite number")
+        if self.theta1 == 0:
+            raise ValueError("parameter theta1=0 is not allowed: the closed form and eq 21 divide by theta1")
+        if self.t_final <= 0:
+            raise ValueError(f"parameter t_final={self.t_final!r} must be > 0")
+        for name in ("rtol", "atol"):
+            if not 0 < getattr(self, name) <= 1e-3:
+                raise ValueError(f"parameter {name}={getattr(self, name)!r} must lie in (0, 1e-3]")
+        if not self.z0s or not all(math.isfinite(v) for v in self.z0s):
+            raise ValueError(f"parameter z0s={self.z0s!r} must be a non-empty list of finite numbers")
+        if int(self.n_points) != self.n_points or self.n_points < 2:
+            raise ValueError(f"parameter n_points={self.n_points!r} must be an integer >= 2")
+
+    @property
+    def values(self) -> dict:
+        return {theta1: self.theta1, theta2: self.theta2}
+
+
+def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
+    """The chapter's verdict rows (eqs 7-14, 18-25), each decided by the computation named in its text."""
+    cfg = cfg or ForwardConfig(1.3, 0.2, (-0.8, 0.0, 0.6), 4.0, 0.1, 0.5, 0.3, 0.7)
+    g = paper_generator()
+    g_check = check_symmetry(g)
+    rows = [
+        Verdict("eq 7", "system dx_i/dt = f_i(t, x)", "definition; `ODESystem` is this object", "holds"),
+        Verdict("eq 8", "one-parameter group, first order in eps", "definition of the infinitesimals T, X_i", "holds"),
+    ]
+    literal9 = is_zero(eq9_literal(g))
+    rows.append(Verdict("eq 9", "pr^(n) X (f_k) = 0, orders n and 2 mixed",
+                        f"pr X(f) for the paper's own symmetry is {literal9} while pr X(Delta)|Delta=0 is "
+                        f"{g_check.statuses[0]}: the criterion must act on Delta_k = x_k' - f_k",
+                        "typo" if literal9 != "zero" and g_check.holds else "holds"))
+    second = prolong(g, 2).coefficients[1][0]
+    rows.append(Verdict("eq 10", "Gamma^(2) labelled pr^(1)", "the second prolongation has a non-zero "
+                        f"z_tt coefficient ({is_zero(second)}), so pr^(2) differs from pr^(1)", "typo"))
+    scaling = Generator(cosine_model(), t, (0,))
+    lit = is_zero(eq11_literal_coefficient(scaling) - prolong(scaling).coefficients[0][0])
+    rows.append(Verdict("eq 11", "X_[t] = D_t(X) - X'' D_t(T)", f"for X = t d/dt the literal formula gives 0, the "
+                        f"prolongation gives -z_t (difference {lit}): the factor is the jet coordinate x_t",
+                        "typo" if lit == "nonzero" else "holds"))
+    exact_err, truncated_err = solution_map_errors(cfg)
+    rows.append(Verdict("eq 12", "exp(eps X) as a Lie series", "its eps^2 terms are non-zero (see eq 23); the exact "
+                        f"flow of X, integrated numerically, maps a solution to a solution (error {exact_err:.0e})",
+                        "holds" if exact_err < 1e-8 else "wrong"))
+    rows.append(Verdict("eq 13", "transformed system has the same form", f"exact flow of eq 22: max error "
+                        f"{exact_err:.0e} < 1e-8", "holds" if exact_err < 1e-8 else "wrong"))
+    rows.append(Verdict("eq 14", "x_bar - integral of f is conserved", "true for any ODE by integrating "
+                        "along one solution; uses no symmetry, and F_i depends on the solution's constant",
+                        "holds with a caveat"))
+    rows.append(Verdict("eq 18", "infinitesimals T(t, z), Z(t, z)", "definition", "holds"))
+    for cmp in (general_condition(), ansatz_condition()):
+        caveat = cmp.eq == "eq 20"
+        rows.append(Verdict(cmp.eq, "determining equation", f"derived minus printed: {cmp.difference}"
+                            + ("; dividing by cos needs cos(theta1 z + theta2) != 0" if caveat else ""),
+                            ("holds with a caveat" if caveat else "holds") if cmp.agrees else "wrong"))
+    dT, q = generator_match()
+    q_const = is_zero(sp.diff(q, z))
+    sym = g_check.holds
+    rows.append(Verdict("eq 21", "T = c1 t + c2, Z = c1 cos atanh(sin)/theta1 + c3 cos",
+                        f"paper's generator annihilates eq 19: {sym}; matches SymPy's solution up to a constant "
+                        f"multiple of cos (d/dz of the ratio: {q_const})",
+                        "holds" if sym and dT == 0 and q_const == "zero" else "wrong"))
+    rows.append(Verdict("eq 22", "generator X", "same as eq 21", "holds" if sym else "wrong"))
+    t2, z2 = lie_series_vs_truncation()
+    rows.append(Verdict("eq 23", "t_bar = c2 eps + (c1 eps + 1) t, z_bar = z + eps Z",
+                        f"exp(eps X)(t) has eps^2 coefficient {t2}; the printed map is the first-order "
+                        f"truncation and maps a solution {truncated_err:.1e} away from any solution "
+                        f"(exact flow: {exact_err:.0e})",
+                        "wrong" if (t2 != 0 or z2 != 0) and truncated_err > 1e3 * exact_err else "holds"))
+    antider = is_zero(sp.diff(printed.eq24_antiderivative, t) - printed.eq24_lhs)
+    rows.append(Verdict("eq 24", "cos(asin(tanh u)) = d/dt atan(sinh u)/theta1", f"difference: {antider}",
+                        "holds" if antider == "zero" else "wrong"))
+    f0, f1 = conserved_F(True), conserved_F(False)
+    rows.append(Verdict("eq 25 (eps = 0)", "F conserved", f"D_t F = {f0.status} where cos > 0; on its own solution F = "
+                        f"{F_on_own_trajectory()}: a constant that carries no information",
+                        "holds with a caveat" if f0.conserved else "wrong"))
+    drift = F_drift(cfg, cfg.z0s[-1], cfg.eps)
+    rows.append(Verdict("eq 25 (eps != 0)", "F conserved, dF/dt = dF/dt_bar", f"D_t F is {f1.status} (O(eps)); "
+                        f"drift {drift:.2e} at eps = {cfg.eps}; dt_bar/dt = c1 eps + 1, not 1",
+                        "holds" if f1.conserved else "wrong"))
+    return rows
