@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler address of a running cluster (e.g. from dask-jobqueue)")
     where.add_argument("--local-cluster", action="store_true", help="run on a Dask LocalCluster")
+    where.add_argument("--batched", action="store_true",
+                       help="train configurations in vectorized batches in this process (symnb.batched; no "
+                            "notebook runs; parameters are symnb.train.TrainConfig fields; fixed-step solver)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.add_argument("--dry-run", action="store_true", help="validate and list configurations; run nothing")
 
@@ -33,18 +36,21 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("sweep_dir", help="runs/<sweep name>")
     rp.add_argument("--metric", action="append", dest="metrics", help="metric to plot (repeatable; default all)")
     rp.add_argument("--no-figures", action="store_true", help="write the CSV only")
+    rp.add_argument("--columns", help="comma-separated metric columns to keep in the CSV (default: all)")
+    rp.add_argument("--csv", help="CSV path (default: <sweep_dir>/results.csv)")
     return parser
 
 
 def _sweep(args: argparse.Namespace) -> int:
     from .sweep import configurations, load_spec, run_sweep
 
-    spec = load_spec(args.spec)
+    executor = "batched" if args.batched else "dask" if args.local_cluster else "local"
+    spec = load_spec(args.spec, executor=executor)
     if args.dry_run:
         for c in configurations(spec):
             print(c.id, " ".join(f"{k}={v!r}" for k, v in c.params.items()))
         return 0
-    result = run_sweep(spec, args.runs_dir, executor="dask" if args.local_cluster else "local",
+    result = run_sweep(spec, args.runs_dir, executor=executor,
                        workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
     done, skipped, failed = (result.ids(s) for s in ("done", "skipped", "failed"))
     print(f"sweep {result.name}: {len(result.outcomes)} configurations: {len(done)} run, {len(skipped)} already "
@@ -58,7 +64,8 @@ def _sweep(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import report
 
-    rep = report(args.sweep_dir, args.metrics, figures=not args.no_figures)
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    rep = report(args.sweep_dir, args.metrics, figures=not args.no_figures, columns=columns, csv_path=args.csv)
     n_failed = sum(r["status"] == "failed" for r in rep.table.rows)
     print(f"{len(rep.table.rows)} configurations ({n_failed} failed) -> {rep.csv}")
     for path in rep.figures:

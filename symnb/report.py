@@ -18,8 +18,8 @@ from pathlib import Path
 
 from .sweep import ERROR_FILE, PARAMS_FILE, RESULT_FILE
 
-__all__ = ["ResultTable", "GroupStat", "Report", "collect", "write_csv", "read_csv", "summarize",
-           "varied_parameters", "plot_marginals", "report"]
+__all__ = ["ResultTable", "GroupStat", "Report", "Effect", "collect", "write_csv", "read_csv", "summarize",
+           "one_at_a_time", "varied_parameters", "plot_marginals", "report"]
 
 _FIXED = ("id", "status")
 
@@ -46,6 +46,19 @@ class ResultTable:
         if name not in self.columns:
             raise KeyError(f"unknown column {name!r}; columns: {list(self.columns)}")
         return [r.get(name) for r in self.rows]
+
+    def select(self, metrics: Sequence[str]) -> "ResultTable":
+        """The same rows with only the given metric columns (parameters, id, status, error kept).
+
+        Raises:
+            KeyError: for an unknown metric, listing the valid ones.
+        """
+        for name in metrics:
+            if name not in self.metrics:
+                raise KeyError(f"unknown metric {name!r}; metrics: {list(self.metrics)}")
+        keep = set((*_FIXED, *self.params, *metrics, "error"))
+        return ResultTable(self.params, tuple(metrics), tuple({k: v for k, v in r.items() if k in keep}
+                                                              for r in self.rows))
 
     def where(self, **equal: object) -> "ResultTable":
         """The rows whose columns equal the given values (numbers compared as floats)."""
@@ -93,7 +106,10 @@ def _flatten(prefix: str, value: object, out: dict[str, object]) -> None:
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
     elif value is None or isinstance(value, (bool, int, float, str)):
         out[prefix] = value
-    # lists (curves, histories) do not fit a table row: the per-run result.json keeps them
+    elif isinstance(value, list) and len(value) <= 4 and all(isinstance(v, (int, float)) for v in value):
+        for i, v in enumerate(value):  # a short vector (theta) gets one column per entry
+            out[f"{prefix}.{i}"] = v
+    # longer lists (curves, histories) do not fit a table row: the per-run result.json keeps them
 
 
 def collect(sweep_dir: str | Path) -> ResultTable:
@@ -125,10 +141,12 @@ def collect(sweep_dir: str | Path) -> ResultTable:
             flat: dict[str, object] = {}
             _flatten("", json.loads((run / RESULT_FILE).read_text()), flat)
             for k, v in flat.items():
-                # a result echoing a parameter is dropped when equal, renamed when it differs
-                if k in record["parameters"]:
-                    if _same(v, record["parameters"][k]):
-                        continue
+                # a result echoing a parameter is dropped when equal; a clash with a parameter or a fixed
+                # column (id, status, error) is renamed result.<key>
+                last = k.rsplit(".", 1)[-1]  # a nested echo too, e.g. config.seed
+                if last in record["parameters"] and _same(v, record["parameters"][last]):
+                    continue
+                if k in record["parameters"] or k in (*_FIXED, "error"):
                     k = f"result.{k}"
                 metrics.setdefault(k, None)
                 row[k] = v
@@ -242,6 +260,87 @@ def summarize(table: ResultTable, by: str | Sequence[str], metric: str) -> list[
                                                                               order(kv[0]))]
 
 
+@dataclass(frozen=True)
+class Effect:
+    """One level of one factor in a one-at-a-time design, against the baseline (every factor 0).
+
+    Attributes:
+        factor: the factor column (e.g. ``"a1"``).
+        level: its value in these rows (every other factor is 0).
+        group: values of the ``by`` columns shared by these rows and their baseline.
+        stat: the metric over these rows (typically: over seeds).
+        baseline: the metric over the baseline rows of the same group.
+        paired: metric / baseline metric for each value of the ``pair`` column present in both (same seed:
+            same data), sorted by that value; nan where either is not finite.
+    """
+
+    factor: str
+    level: float
+    group: tuple
+    stat: GroupStat
+    baseline: GroupStat
+    paired: tuple[float, ...] = ()
+
+    @property
+    def ratio(self) -> float:
+        """stat.mean / baseline.mean (below 1: the factor helps)."""
+        return self.stat.mean / self.baseline.mean if self.baseline.mean else math.nan
+
+
+def one_at_a_time(table: ResultTable, factors: Sequence[str], metric: str, by: Sequence[str] = (),
+                  pair: str | None = "seed") -> list[Effect]:
+    """Effects of each factor alone: rows where exactly one factor is non-zero, against rows where all are 0.
+
+    Args:
+        table: rows of a one-at-a-time design (e.g. the ablation of eq 43: factors a1..a6).
+        factors: the factor columns (missing values count as 0).
+        metric: the column to summarize.
+        by: columns that split the comparison (e.g. noise, n_train); the baseline is taken per group.
+        pair: column whose equal values pair a run with its baseline run (``seed``: same data); None for none.
+
+    Returns:
+        One `Effect` per (factor, level, group) present, in factor order then level then group.
+
+    Raises:
+        KeyError: for an unknown column.
+        ValueError: if a group has no baseline rows.
+    """
+    by = tuple(by)
+    for name in (*factors, *by, metric):
+        table.column(name)
+
+    def level(row: Mapping, f: str) -> float:
+        return 0.0 if row.get(f) is None else float(row[f])
+
+    def sub(rows: list) -> ResultTable:
+        return ResultTable((*table.params, "_group"), table.metrics, tuple(rows))
+
+    base_rows = [{**r, "_group": 0} for r in table.rows if all(level(r, f) == 0.0 for f in factors)]
+    base = {s.key[1:]: s for s in summarize(sub(base_rows), ("_group", *by), metric)}
+
+    def value(row: Mapping) -> float:
+        v = row.get(metric)
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+
+    base_of = {(tuple(r.get(b) for b in by), r.get(pair)): value(r) for r in base_rows} if pair else {}
+    out = []
+    for f in factors:
+        rows = [{**r, "_group": 0} for r in table.rows
+                if level(r, f) != 0.0 and all(level(r, g) == 0.0 for g in factors if g != f)]
+        for s in summarize(sub(rows), (f, *by), metric):
+            group = s.key[1:]
+            if group not in base:
+                raise ValueError(f"no baseline rows (all of {list(factors)} = 0) for {dict(zip(by, group))}")
+            paired = ()
+            if pair:
+                mine = sorted((r.get(pair), value(r)) for r in rows
+                              if level(r, f) == s.key[0] and tuple(r.get(b) for b in by) == group)
+                paired = tuple(v / base_of[(group, k)] if base_of.get((group, k)) else math.nan
+                               for k, v in mine if (group, k) in base_of)
+            out.append(Effect(f, s.key[0], group, s, base[group], paired))
+    return out
+
+
 def varied_parameters(table: ResultTable, exclude: Sequence[str] = ("seed",)) -> list[str]:
     """Parameters taking more than one value across the table's rows (``exclude``: replicate axes)."""
     out = []
@@ -284,13 +383,16 @@ def plot_marginals(table: ResultTable, metric: str, params: Sequence[str] | None
     return fig
 
 
-def report(sweep_dir: str | Path, metrics: Sequence[str] | None = None, *, figures: bool = True) -> Report:
+def report(sweep_dir: str | Path, metrics: Sequence[str] | None = None, *, figures: bool = True,
+           columns: Sequence[str] | None = None, csv_path: str | Path | None = None) -> Report:
     """Write ``results.csv`` and one marginal figure per metric (``figures/<metric>.png``) into a sweep dir.
 
     Args:
         sweep_dir: ``<runs_dir>/<sweep name>``.
         metrics: metric columns to plot (default: every numeric metric).
         figures: set False to write the CSV only.
+        columns: metric columns to keep in the CSV and table (default: all).
+        csv_path: where to write the CSV (default ``<sweep_dir>/results.csv``).
 
     Returns:
         A `Report` with the paths written.
@@ -301,7 +403,9 @@ def report(sweep_dir: str | Path, metrics: Sequence[str] | None = None, *, figur
     """
     sweep_dir = Path(sweep_dir)
     table = collect(sweep_dir)
-    csv_path = write_csv(table, sweep_dir / "results.csv")
+    if columns is not None:
+        table = table.select(columns)
+    csv_path = write_csv(table, csv_path or sweep_dir / "results.csv")
     paths = []
     if figures and varied_parameters(table):
         import matplotlib.pyplot as plt
@@ -317,3 +421,130 @@ def report(sweep_dir: str | Path, metrics: Sequence[str] | None = None, *, figur
             plt.close(fig)
             paths.append(str(path))
     return Report(str(csv_path), tuple(paths), table)
+
+
+# ------------------------------------------------------------------------------- the ablation of eq 43 (ch 5)
+#: The weights of eq 43 and the columns that split the ablation's comparisons.
+ABLATION_FACTORS = ("a1", "a2", "a3", "a4", "a5", "a6")
+ABLATION_GROUPS = ("noise", "n_train")
+# Paired by seed (same data): an effect "helps" when it lowers the metric by >10% on every seed, "hurts" when it
+# raises it by >10% on every seed (or a run did not finish).  Three seeds cannot resolve smaller differences.
+_HELP, _HURT = 0.9, 1.1
+
+
+def _helps(e: Effect) -> bool:
+    return bool(e.paired) and e.stat.n_finite == e.stat.n and all(r < _HELP for r in e.paired)
+
+
+def _hurts(e: Effect) -> bool:
+    return e.stat.n_finite < e.stat.n or (bool(e.paired) and all(r > _HURT for r in e.paired))
+
+
+def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequence[str] = ABLATION_GROUPS):
+    """One panel per factor: the metric (mean ± std over seeds) against the factor's level (log x), one line
+    per group, the group's baseline as a dashed line of the same colour.
+
+    Returns:
+        The matplotlib Figure (the caller shows and closes it).
+    """
+    import matplotlib.pyplot as plt
+
+    factors = list(dict.fromkeys(e.factor for e in effects))
+    groups = list(dict.fromkeys(e.group for e in effects))
+    ncol = min(3, len(factors))
+    nrow = -(-len(factors) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.9 * nrow), squeeze=False, sharey=True)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, f in zip(axes.flat, factors):
+        for gi, g in enumerate(groups):
+            es = [e for e in effects if e.factor == f and e.group == g]
+            colour = colours[gi % len(colours)]
+            label = ", ".join(f"{k}={v}" for k, v in zip(group_label, g))
+            _ = ax.errorbar([e.level for e in es], [e.stat.mean for e in es], yerr=[e.stat.std for e in es],
+                            marker="o", ms=3, capsize=2, color=colour, label=label)
+            if es:
+                _ = ax.axhline(es[0].baseline.mean, color=colour, ls="--", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        _ = ax.set_title(f"weight {f}", fontsize=9)
+        _ = ax.set_xlabel(f)
+    for ax in axes[:, 0]:
+        _ = ax.set_ylabel(metric)
+    for ax in list(axes.flat)[len(factors):]:
+        ax.set_visible(False)
+    _ = axes.flat[0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
+    """The paper's claims about the loss of eq 43, decided by the ablation (chapter 5).
+
+    Claims (paper §1, §2, §3 after eq 17 and eq 43, §4): the symmetry-regularized loss makes the model more
+    accurate, more robust where data are scarce or noisy, and more stable in training.
+
+    Args:
+        table: the ablation (`read_csv` of notebooks/data/ablation_cpu.csv, or a fresh `collect`); columns
+            a1..a6, noise, n_train, seed, the metric and ``result.status`` ("ok"/"diverged").
+        metric: the accuracy metric (default: MSE on clean held-out data).
+
+    Returns:
+        Three `symnb.audit.Verdict` rows: accuracy, robustness (noisy/scarce data), stability.
+    """
+    from .audit import Verdict
+
+    effects = one_at_a_time(table, ABLATION_FACTORS, metric, ABLATION_GROUPS)
+    helped = [e for e in effects if _helps(e)]
+    terms_helping = sorted({e.factor for e in helped})
+    best = min(effects, key=lambda e: e.ratio)
+    hurt = [e for e in effects if _hurts(e)]
+    if not helped:
+        acc = "wrong"
+    elif len(terms_helping) == len(ABLATION_FACTORS) and not hurt:
+        acc = "holds"
+    else:
+        acc = "holds with a caveat"
+    acc_text = (f"{len(helped)} of {len(effects)} (term, weight, noise, size) settings lower held-out MSE by "
+                f">10% on every seed (terms {terms_helping or 'none'}); {len(hurt)} raise it by >10% on every "
+                f"seed; best mean ratio {best.ratio:.2f} ({best.factor}={best.level:g}, "
+                f"noise {best.group[0]:g}, {best.group[1]} samples)")
+
+    noise_max = max(e.group[0] for e in effects)
+    size_min = min(e.group[1] for e in effects)
+    hard = [e for e in effects if e.group == (noise_max, size_min)]
+    hard_help = [e for e in hard if _helps(e)]
+    hard_best = min(hard, key=lambda e: e.ratio)
+    easy_help = [e for e in helped if e.group != (noise_max, size_min)]
+    if not hard_help:
+        rob = "wrong"
+    elif len(hard_help) > len(hard) // 2:
+        rob = "holds"
+    else:
+        rob = "holds with a caveat"
+    rob_text = (f"noisiest, smallest set (noise {noise_max:g}, {size_min} samples): {len(hard_help)} of "
+                f"{len(hard)} settings help, best {hard_best.factor}={hard_best.level:g} ratio "
+                f"{hard_best.ratio:.2f}; elsewhere {len(easy_help)} settings help")
+
+    status = table.column("result.status")
+    factors_of = [tuple(0.0 if r.get(f) is None else float(r[f]) for f in ABLATION_FACTORS) for r in table.rows]
+    reg = [s for s, fs in zip(status, factors_of) if any(fs)]
+    plain = [s for s, fs in zip(status, factors_of) if not any(fs)]
+    div_reg, div_plain = reg.count("diverged"), plain.count("diverged")
+    # relative spread (std / mean) so that a worse but equally reproducible optimum does not count as unstable
+    spread = [(e.stat.std / e.stat.mean) / (e.baseline.std / e.baseline.mean) for e in effects
+              if e.baseline.std > 0 and e.stat.n_finite > 1 and e.stat.mean > 0]
+    wider = sum(x > 1.0 + 1e-9 for x in spread)  # equal spreads are not wider (rounding)
+    if div_reg > div_plain or wider > len(spread) // 2:
+        stab = "wrong"
+    elif div_reg == 0 and wider < len(spread) // 4:
+        stab = "holds"
+    else:
+        stab = "holds with a caveat"
+    stab_text = (f"diverged: {div_reg} of {len(reg)} regularized runs, {div_plain} of {len(plain)} plain-MSE "
+                 f"runs; relative seed-to-seed spread (std/mean) of the metric wider than the baseline's in "
+                 f"{wider} of {len(spread)} settings")
+    return [
+        Verdict("claim §3 accuracy", "eq 43's regularizers improve accuracy (precision)", acc_text, acc),
+        Verdict("claim §2 robustness", "most useful when data are scarce or noisy", rob_text, rob),
+        Verdict("claim §4 stability", "symmetry regularization makes training more stable", stab_text, stab),
+    ]

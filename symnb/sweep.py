@@ -53,7 +53,7 @@ SPEC_KEYS = {
     "output_parameter": "notebook parameter that receives the JSON result path (default output_path)",
     "timeout": "seconds allowed per configuration (default none)",
     "base": "parameters shared by every configuration",
-    "grid": "parameter -> list of values; the Cartesian product is swept",
+    "grid": "parameter -> list of values (the Cartesian product is swept), or a list of such grids (union)",
     "configs": "explicit list of parameter mappings, each merged over base",
 }
 RESULT_FILE = "result.json"
@@ -108,7 +108,7 @@ class SweepSpec:
     output_parameter: str
     timeout: float | None
     base: Mapping[str, object] = field(hash=False)
-    grid: Mapping[str, tuple] = field(hash=False)
+    grids: tuple[Mapping[str, tuple], ...] = field(hash=False)
     configs: tuple[Mapping[str, object], ...] = field(hash=False)
     parameters: Mapping[str, NotebookParameter] = field(hash=False, repr=False)
 
@@ -237,13 +237,16 @@ def _check_params(key: str, params: object, known: Mapping[str, NotebookParamete
     return out
 
 
-def parse_spec(data: object, base_dir: str | Path = ".") -> SweepSpec:
+def parse_spec(data: object, base_dir: str | Path = ".", *, executor: str = "local") -> SweepSpec:
     """Validate a spec mapping (already loaded from YAML) against its notebook's ``parameters`` cell.
 
     Args:
         data: the spec: keys in `SPEC_KEYS`; ``name`` and ``notebook`` required, plus a non-empty ``grid``
             and/or ``configs``.
         base_dir: directory that a relative ``notebook`` path is resolved against (the spec file's folder).
+        executor: ``"batched"`` checks parameters against `symnb.train.TrainConfig` (the batched executor
+            trains directly, without the notebook; the notebook must exist only if it is to be run);
+            otherwise against the notebook's ``parameters`` cell.
 
     Returns:
         A `SweepSpec` with values type-checked (ints widened to float where the notebook's default is float).
@@ -266,8 +269,15 @@ def parse_spec(data: object, base_dir: str | Path = ".") -> SweepSpec:
     if not isinstance(data["notebook"], str):
         raise SpecError("notebook", f"expected a path string, got {data['notebook']!r}")
     notebook = (Path(base_dir) / data["notebook"]).resolve()
-    known = notebook_parameters(notebook) if notebook.is_file() else None
-    if known is None:
+    if executor == "batched":
+        from .batched import train_parameters
+        known = train_parameters()
+        if notebook.is_file():  # the same spec must also run through papermill
+            names = notebook_parameters(notebook)
+            known = {k: v for k, v in known.items() if k in names}
+    elif notebook.is_file():
+        known = notebook_parameters(notebook)
+    else:
         raise SpecError("notebook", f"file {data['notebook']!r} not found (looked for {str(notebook)!r})")
 
     kernel = data.get("kernel", "python3")
@@ -276,7 +286,7 @@ def parse_spec(data: object, base_dir: str | Path = ".") -> SweepSpec:
     if kernel not in kernels:
         raise SpecError("kernel", f"unknown kernel {kernel!r}; installed kernels: {kernels}")
     output_parameter = data.get("output_parameter", "output_path")
-    if output_parameter not in known:
+    if executor != "batched" and output_parameter not in known:
         raise SpecError("output_parameter", f"{output_parameter!r} is not a parameter of {notebook.name}; "
                                             f"known: {sorted(known)}")
     timeout = data.get("timeout")
@@ -286,29 +296,47 @@ def parse_spec(data: object, base_dir: str | Path = ".") -> SweepSpec:
 
     base = _check_params("base", data.get("base") or {}, known, output_parameter, notebook)
     grid_in = data.get("grid") or {}
-    if not isinstance(grid_in, Mapping):
-        raise SpecError("grid", f"expected a mapping of parameter -> list of values, got {grid_in!r}")
-    grid = {}
-    for pname, values in grid_in.items():
-        if not isinstance(values, list):
-            raise SpecError(f"grid.{pname}", f"expected a list of values, got {type(values).__name__} {values!r}")
-        if not values:
-            raise SpecError(f"grid.{pname}", "empty list: the grid would have no configurations")
-        checked = [_check_params("grid", {pname: v}, known, output_parameter, notebook)[pname] for v in values]
-        grid[pname] = tuple(checked)
+    grids = []
+    for gi, (gkey, one) in enumerate(_grid_list(grid_in)):
+        grid = {}
+        for pname, values in one.items():
+            where = f"{gkey}.{pname}"
+            if not isinstance(values, list):
+                raise SpecError(where, f"expected a list of values, got {type(values).__name__} {values!r}")
+            if not values:
+                raise SpecError(where, "empty list: the grid would have no configurations")
+            grid[pname] = tuple(_check_params(gkey, {pname: v}, known, output_parameter, notebook)[pname]
+                                for v in values)
+        if grid:
+            grids.append(grid)
     configs_in = data.get("configs") or []
     if not isinstance(configs_in, list):
         raise SpecError("configs", f"expected a list of parameter mappings, got {configs_in!r}")
     configs = tuple(_check_params(f"configs[{i}]", c, known, output_parameter, notebook)
                     for i, c in enumerate(configs_in))
-    if not grid and not configs:
+    if not grids and not configs:
         raise SpecError("grid", "the spec has no configurations: give a non-empty 'grid' and/or 'configs'")
     return SweepSpec(name, notebook, kernel, output_parameter, None if timeout is None else float(timeout),
-                     base, grid, configs, known)
+                     base, tuple(grids), configs, known)
 
 
-def load_spec(path: str | Path) -> SweepSpec:
+def _grid_list(grid_in: object) -> list[tuple[str, Mapping]]:
+    """``grid`` as [(key for messages, mapping)]: one mapping, or a list of them (a union of products)."""
+    if isinstance(grid_in, Mapping):
+        return [("grid", grid_in)]
+    if isinstance(grid_in, list):
+        for i, one in enumerate(grid_in):
+            if not isinstance(one, Mapping):
+                raise SpecError(f"grid[{i}]", f"expected a mapping of parameter -> list of values, got {one!r}")
+        return [(f"grid[{i}]", one) for i, one in enumerate(grid_in)]
+    raise SpecError("grid", f"expected a mapping of parameter -> list of values (or a list of them), "
+                            f"got {grid_in!r}")
+
+
+def load_spec(path: str | Path, *, executor: str = "local") -> SweepSpec:
     """Read and validate a YAML sweep spec (a relative ``notebook`` is resolved against the spec's folder).
+
+    ``executor`` is passed to `parse_spec` (``"batched"`` validates against `symnb.train.TrainConfig`).
 
     Raises:
         SpecError: for a missing/unparsable file or any problem `parse_spec` reports.
@@ -320,7 +348,7 @@ def load_spec(path: str | Path) -> SweepSpec:
         data = yaml.load(path.read_text(), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise SpecError("spec", f"{str(path)!r} is not valid YAML: {exc}") from None
-    return parse_spec(data, path.parent)
+    return parse_spec(data, path.parent, executor=executor)
 
 
 # ------------------------------------------------------------------------------------------ configurations
@@ -334,12 +362,13 @@ def configurations(spec: SweepSpec) -> list[Config]:
     """Grid product then explicit configs, each merged over ``base``; duplicates (same id) are dropped.
 
     Returns:
-        The configurations in a deterministic order (grid in key order, last key fastest; then ``configs``).
+        The configurations in a deterministic order (each grid in key order, last key fastest; grids in
+        order; then ``configs``).
     """
     merged = []
-    if spec.grid:
-        keys = list(spec.grid)
-        for values in itertools.product(*(spec.grid[k] for k in keys)):
+    for grid in spec.grids:
+        keys = list(grid)
+        for values in itertools.product(*(grid[k] for k in keys)):
             merged.append({**spec.base, **dict(zip(keys, values))})
     merged.extend({**spec.base, **c} for c in spec.configs)
     out, seen = [], set()
@@ -544,7 +573,7 @@ def _dask_map(jobs: Sequence[_Job], scheduler: str | None, workers: int, on_done
             cluster.close()
 
 
-EXECUTORS = ("local", "dask")
+EXECUTORS = ("local", "dask", "batched")
 
 
 def run_sweep(spec: SweepSpec, runs_dir: str | Path = "runs", *, executor: str = "local", workers: int = 1,
@@ -556,7 +585,10 @@ def run_sweep(spec: SweepSpec, runs_dir: str | Path = "runs", *, executor: str =
         runs_dir: root folder; this sweep writes ``<runs_dir>/<spec.name>/<id>/``.
         executor: ``"local"`` (papermill subprocesses on ``workers`` slots, one GPU each when GPUs exist) or
             ``"dask"`` (``scheduler`` address of a running cluster; a `LocalCluster` of ``workers`` processes
-            when ``scheduler`` is None).  Dask workers must see the same filesystem as ``runs_dir``.
+            when ``scheduler`` is None; Dask workers must see the same filesystem as ``runs_dir``) or
+            ``"batched"`` (no notebook: `symnb.batched.train_batched` trains whole batches of configurations
+            in this process and writes the same run folders; the spec must be loaded with
+            ``executor="batched"``).
         workers: concurrent configurations (local slots, or LocalCluster processes).
         scheduler: Dask scheduler address, e.g. ``tcp://10.0.0.1:8786``; implies ``executor="dask"``.
         progress: show a progress bar over configurations.
@@ -582,7 +614,7 @@ def run_sweep(spec: SweepSpec, runs_dir: str | Path = "runs", *, executor: str =
     configs = configurations(spec)
     _write_json(sweep_dir / "sweep.json", {
         "name": spec.name, "notebook": str(spec.notebook), "base": dict(spec.base),
-        "grid": {k: list(v) for k, v in spec.grid.items()}, "configs": [dict(c) for c in spec.configs],
+        "grids": [{k: list(v) for k, v in g.items()} for g in spec.grids], "configs": [dict(c) for c in spec.configs],
         "ids": [c.id for c in configs]})
     outcomes: dict[str, ConfigOutcome] = {}
     jobs = []
@@ -602,6 +634,9 @@ def run_sweep(spec: SweepSpec, runs_dir: str | Path = "runs", *, executor: str =
     try:
         if jobs and executor == "local":
             _local_map(jobs, min(workers, len(jobs)), _visible_gpus(), on_done)
+        elif jobs and executor == "batched":
+            from .batched import run_batched
+            run_batched(spec, sweep_dir, [c for c in configs if c.id not in outcomes], on_done)
         elif jobs:
             _dask_map(jobs, scheduler, workers, on_done)
     finally:

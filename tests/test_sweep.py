@@ -57,6 +57,13 @@ def test_config_id_is_a_hash_of_canonical_parameters():
     assert sw.config_id({"n": 2, "seed": 0, "x": 1.0}) == expected
 
 
+def test_a_list_of_grids_is_the_union_of_their_products():
+    spec = sw.parse_spec(_spec(grid=[{"x": [1, 2], "seed": [0, 1]}, {"n": [5, 6, 7]}]))
+    got = [dict(c.params) for c in sw.configurations(spec)]
+    want = [{"n": 2, "x": float(x), "seed": s} for x in (1, 2) for s in (0, 1)] + [{"n": n} for n in (5, 6, 7)]
+    assert got == want
+
+
 def test_configurations_are_grid_product_plus_list_without_duplicates():
     spec = sw.parse_spec(_spec(grid={"x": [1, 2], "seed": [0, 1, 2]},
                                configs=[{"x": 5.0}, {"x": 1.0, "seed": 0}]))  # the second repeats a grid point
@@ -75,6 +82,8 @@ def test_configurations_are_grid_product_plus_list_without_duplicates():
     ({"configs": [{"x": 1.0}, {"typo": 2}]}, "configs\\[1\\].typo", "unknown parameter"),
     ({"grid": {"x": []}}, "grid.x", "empty list"),
     ({"grid": {"x": 3}}, "grid.x", "expected a list"),
+    ({"grid": [{"x": [1.0]}, {"n": [1, "2"]}]}, "grid\\[1\\].n", "expected int"),
+    ({"grid": [{"x": [1.0]}, 5]}, "grid\\[1\\]", "expected a mapping"),
     ({"grid": {}}, "grid", "no configurations"),
     ({"base": {"n": "three"}}, "base.n", "expected int .*got str 'three'"),
     ({"grid": {"x": [1.0, "1e-3x"]}}, "grid.x", "expected float"),
@@ -95,7 +104,7 @@ def test_bad_spec_is_refused_naming_the_key(over, key, message):
 def test_yaml_exponent_without_dot_is_a_float(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text(f"name: t\nnotebook: {NOTEBOOK}\ngrid: {{x: [1e-3, 2E+1]}}\n")  # YAML 1.1 reads 1e-3 as str
-    assert sw.load_spec(path).grid["x"] == (1e-3, 20.0)
+    assert sw.load_spec(path).grids[0]["x"] == (1e-3, 20.0)
 
 
 def test_cli_bad_spec_exits_2_with_one_line_naming_the_key(tmp_path, capsys):
@@ -115,7 +124,7 @@ def test_missing_spec_file_is_refused(tmp_path):
 
 def test_run_sweep_refuses_bad_executor_and_workers():
     spec = sw.parse_spec(_spec())
-    with pytest.raises(ValueError, match="unknown executor 'slurm'; allowed: \\['local', 'dask'\\]"):
+    with pytest.raises(ValueError, match="unknown executor 'slurm'; allowed: \\['local', 'dask', 'batched'\\]"):
         sw.run_sweep(spec, executor="slurm")
     with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
         sw.run_sweep(spec, workers=0)
@@ -285,3 +294,48 @@ def test_table_errors_name_the_valid_columns(tmp_path):
         read_csv(path, params=["b"])
     with pytest.raises(FileNotFoundError, match="no sweep directory"):
         collect(tmp_path / "nope")
+
+
+def _ablation(scale) -> "ResultTable":
+    """Synthetic one-at-a-time table: metric = base(seed) * scale(factor, level) in every (noise, n) group."""
+    from symnb.report import ABLATION_FACTORS, ResultTable
+    rows = []
+    for noise in (0.0, 0.2):
+        for n in (8, 64):
+            for seed in (0, 1, 2):
+                base = (1 + seed) * (1 + noise) / n
+                settings = [(None, 0.0)] + [(f, lv) for f in ABLATION_FACTORS for lv in (0.1, 1.0)]
+                for f, lv in settings:
+                    row = {a: 0.0 for a in ABLATION_FACTORS}
+                    if f:
+                        row[f] = lv
+                    rows.append({"id": f"{noise}{n}{seed}{f}{lv}", "status": "done", **row, "noise": noise,
+                                 "n_train": n, "seed": seed, "result.status": "ok",
+                                 "test_mse": base * (scale(f, lv) if f else 1.0)})
+    return ResultTable((*ABLATION_FACTORS, "noise", "n_train", "seed"), ("result.status", "test_mse"), tuple(rows))
+
+
+def test_one_at_a_time_pairs_runs_with_their_same_seed_baseline():
+    from symnb.report import ABLATION_FACTORS, ABLATION_GROUPS, one_at_a_time
+    effects = one_at_a_time(_ablation(lambda f, lv: 1 + lv * (ABLATION_FACTORS.index(f) + 1)), ABLATION_FACTORS,
+                            "test_mse", ABLATION_GROUPS)
+    assert len(effects) == 6 * 2 * 4
+    for e in effects:
+        want = 1 + e.level * (ABLATION_FACTORS.index(e.factor) + 1)
+        assert e.paired == pytest.approx([want] * 3, rel=1e-12)
+        assert e.ratio == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="no baseline rows .*for \\{'noise': 0.0, 'n_train': 8\\}"):
+        one_at_a_time(_ablation(lambda f, lv: 1.0).where(a1=0.1), ("a1",), "test_mse", ABLATION_GROUPS)
+
+
+@pytest.mark.parametrize("scale, accuracy", [
+    (lambda f, lv: 0.5, "holds"),                                 # every term, every weight, every seed: better
+    (lambda f, lv: 3.0, "wrong"),                                 # nothing helps
+    (lambda f, lv: 0.5 if f == "a1" and lv == 1.0 else 2.0, "holds with a caveat"),
+])
+def test_ablation_accuracy_verdict_follows_the_data(scale, accuracy):
+    from symnb.report import ablation_verdicts
+    acc, rob, stab = ablation_verdicts(_ablation(scale))
+    assert acc.verdict == accuracy
+    assert rob.verdict == accuracy  # the same pattern in every group, the hardest included
+    assert stab.verdict == "holds"  # nothing diverged and the relative spread is the baseline's
