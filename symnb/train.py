@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm   # plain tqdm: tqdm.auto warns on stderr in kernels without ipywidgets
 
 from .data import Dataset, make_dataset
 from .losses import DERIVATIVES, FORMULATIONS, TERMS, LossConstants, combined_loss, loss_terms, weights_tensor
