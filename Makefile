@@ -8,7 +8,6 @@ SANITIZE := tests/nbval_sanitize.cfg
 export TQDM_DISABLE := 1
 export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 .PHONY: install book test unit nbval book-strict bench clean
 
