@@ -1,37 +1,32 @@
 """The paper's printed Noether quantities (Hao 2023, §2.3 and §3.3), typed as printed.
 
-Each function returns the right-hand side exactly as the paper prints it, for N states, in the symbols that
-`symnb.noether` uses: states ``z_i`` and targets ``z^*_i`` (real), parameters ``theta_1, theta_2`` (real).
-Nothing here is derived; the library derives its own objects and the notebook compares the two.
+Each function returns the right-hand side exactly as the paper prints it, for N states, in the symbols of
+`symnb.printed.loss.sample_symbols`: states ``z_i`` and targets ``z^*_i``, parameters ``theta_1, theta_2`` (real).
+Nothing here is derived; `symnb.noether` derives its own objects and the notebook compares the two.
 """
 from __future__ import annotations
 
 import sympy as sp
 
+from . import loss
+
 __all__ = ["H_eq26", "H_tilde_eq27", "energy_section_2_3", "hamiltonian_formula_eq26_27", "EQUATIONS"]
 
 
-def _symbols(n: int) -> tuple[list[sp.Symbol], list[sp.Symbol], sp.Symbol, sp.Symbol]:
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"N must be a positive integer, got {n!r}")
-    z = [sp.Symbol(f"z_{i}", real=True) for i in range(1, n + 1)]
-    zs = [sp.Symbol(f"z^*_{i}", real=True) for i in range(1, n + 1)]
-    return z, zs, sp.Symbol("theta_1", real=True), sp.Symbol("theta_2", real=True)
-
-
 def H_eq26(n: int) -> sp.Expr:
-    """Eq 26, second line: H = (2/N) sum (z_i - z_i*) cos(theta_1 z_i + theta_2) - (1/N) sum (z_i - z_i*)^2."""
-    z, zs, th1, th2 = _symbols(n)
-    return (sp.Rational(2, n) * sum((zi - si) * sp.cos(th1 * zi + th2) for zi, si in zip(z, zs))
-            - sp.Rational(1, n) * sum((zi - si) ** 2 for zi, si in zip(z, zs)))
+    """Eq 26, second line: H = (2/N) sum (z_i - z_i*) cos(theta_1 z_i + theta_2) - (1/N) sum (z_i - z_i*)^2.
+
+    Eq 42 restates it letter for letter, so this is `symnb.printed.loss.H` (one transcription, two eq numbers).
+    """
+    return loss.H(n)
 
 
 def H_tilde_eq27(n: int) -> sp.Expr:
-    """Eq 27, second line: H~ = sum_i e^{z_i*}/(sum_j e^{z_j*}) log(e^{z_i}/(sum_j e^{z_j}))."""
-    z, zs, _, _ = _symbols(n)
-    p_den = sum(sp.exp(s) for s in zs)
-    q_den = sum(sp.exp(x) for x in z)
-    return sum(sp.exp(si) / p_den * sp.log(sp.exp(zi) / q_den) for zi, si in zip(z, zs))
+    """Eq 27, second line: H~ = sum_i e^{z_i*}/(sum_j e^{z_j*}) log(e^{z_i}/(sum_j e^{z_j})).
+
+    Eq 42 restates it letter for letter: `symnb.printed.loss.H_tilde`.
+    """
+    return loss.H_tilde(n)
 
 
 def energy_section_2_3(lagrangian: sp.Expr, coords, velocities) -> sp.Expr:
@@ -47,9 +42,11 @@ def hamiltonian_formula_eq26_27(lagrangian: sp.Expr, coords, velocities) -> sp.E
 #: Equation number -> what the paper prints there (for the audit page and the notebook).
 EQUATIONS = {
     "eq 4": r"\partial L/\partial z_i = \frac{d}{dt}\,\partial L/\partial \dot z_i",
-    "eq 15": r"\bar t = \Phi(t,x,\epsilon),\ \bar x = \Psi(t,x,\epsilon),\ J[\bar x] = J[x] + \text{boundary term}",
-    "eq 26": r"H = \sum_i \frac{\partial L}{\partial z_i}\dot z_i - L = \frac{2}{N}\sum_i (z_i-z_i^*)\cos(\theta_1 z_i+\theta_2)"
-             r" - \frac{1}{N}\sum_i (z_i-z_i^*)^2,\quad \frac{dH}{dt}=0",
+    "eq 15": r"\bar t = \Phi(t,x,\epsilon),\ \bar x = \Psi(t,x,\epsilon),"
+             r"\ J[\bar x] = J[x] + \text{boundary term}",
+    "eq 26": r"H = \sum_i \frac{\partial L}{\partial z_i}\dot z_i - L"
+             r" = \frac{2}{N}\sum_i (z_i-z_i^*)\cos(\theta_1 z_i+\theta_2) - \frac{1}{N}\sum_i (z_i-z_i^*)^2,"
+             r"\quad \frac{dH}{dt}=0",
     "eq 27": r"\tilde H = \sum_i \frac{\partial L}{\partial z_i}\dot z_i - L = \sum_i p_i \log q_i,\quad"
              r" \frac{d\tilde H}{dt} = 0",
 }
