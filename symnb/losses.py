@@ -24,7 +24,7 @@ the first non-finite values in training (see `guard`): it changes no value where
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 
@@ -35,8 +35,7 @@ from .numerics import to_torch
 from .ode import ODESystem, total_derivative
 from .models import ToyModel, adjoint_system, model_system
 from .printed import loss as printed
-from .printed.loss import (S, S_star, c1, c2, c3, eps, k2, k3, k4, k5, k6, t, theta1, theta2, u, v, w, z, z0,
-                           zs)
+from .printed.loss import S, S_star, t, theta1, theta2, u, v, w, z, z0, zs
 
 __all__ = ["TERMS", "Term", "DERIVATIVES", "FORMULATIONS", "LossConstants", "LossValues", "quantity",
            "time_derivative", "guard", "adjoint_states", "term_derivatives", "loss_terms", "combined_loss",
@@ -345,7 +344,7 @@ def _with_pools(fns: dict, point: _Point) -> _Point:
     """Fill S, S* with their sums over the samples (last axis)."""
     if not fns["n_pools"]:
         return point
-    sums = [torch.as_tensor(p, dtype=point.args[z].dtype).expand(point.args[z].shape).sum(-1, keepdim=True)
+    sums = [_as_tensor(p, point.args[z]).sum(-1, keepdim=True)
             for p in point.call(fns["pools"])]
     new = dict(point.args)
     for sym, val in zip((S, S_star), sums):
@@ -357,7 +356,7 @@ def _value(fns: dict, point: _Point) -> torch.Tensor:
     """The quantity at every grid point: (G, *batch, N) per sample, (G, *batch) pooled."""
     point = _with_pools(fns, point)
     (q,) = point.call(fns["q"])
-    q = torch.as_tensor(q, dtype=point.args[z].dtype).expand(point.args[z].shape)
+    q = _as_tensor(q, point.args[z])
     if fns["reduction"] == "mean":
         return q.mean(-1)
     if fns["reduction"] == "sum":
@@ -368,15 +367,13 @@ def _value(fns: dict, point: _Point) -> torch.Tensor:
 def _closed(fns: dict, point: _Point) -> torch.Tensor:
     point = _with_pools(fns, point)
     shape = point.args[z].shape
-    dtype = point.args[z].dtype
     (dq,) = point.call(fns["dq"])
-    dq = torch.as_tensor(dq, dtype=dtype).expand(shape)
+    dq = _as_tensor(dq, point.args[z])
     if fns["reduction"] == "none":
         return dq
     total = dq.sum(-1)
     for dqdp, dp in zip(point.call(fns["dq_dpool"]), point.call(fns["dpools"])):
-        total = total + (torch.as_tensor(dqdp, dtype=dtype).expand(shape).sum(-1)
-                         * torch.as_tensor(dp, dtype=dtype).expand(shape).sum(-1))
+        total = total + _as_tensor(dqdp, point.args[z]).sum(-1) * _as_tensor(dp, point.args[z]).sum(-1)
     return total / shape[-1] if fns["reduction"] == "mean" else total
 
 
@@ -394,7 +391,7 @@ def _autograd(fns: dict, point: _Point) -> torch.Tensor:
         q = _value(fns, p)
         grads = torch.autograd.grad(q.sum(), [leaves[names[s]] for s in movers], create_graph=True,
                                     allow_unused=True)
-        rates = [torch.ones_like(p.args[z])] + [torch.as_tensor(r, dtype=p.args[z].dtype).expand(p.args[z].shape)
+        rates = [torch.ones_like(p.args[z])] + [_as_tensor(r, p.args[z])
                                                 for r in p.call(fns["rhs"])]
         total = sum(g * r for g, r in zip(grads, rates) if g is not None)
     # pooled quantities: every sample's partials add up (the mean's 1/N is already inside q)
@@ -453,8 +450,8 @@ def _fused_derivatives(active, model, trajectory, inputs, targets, theta, times,
     point = _point(model, trajectory, inputs, targets, theta, times, constants, adjoints)
     if any(TERMS[n].quantity == "H_tilde" for n in active):
         point = _with_pools(_compiled("h_tilde", model.activation, formulation), point)
-    shape, dtype = point.args[z].shape, point.args[z].dtype
-    flat = [torch.as_tensor(x, dtype=dtype).expand(shape) for x in point.call(fn)]
+    shape = point.args[z].shape
+    flat = [_as_tensor(x, point.args[z]) for x in point.call(fn)]
     out, k = [], 0
     for name, n_pools in layout:
         dq = flat[k]
@@ -619,11 +616,9 @@ def nonfinite_origin(name: str, model: ToyModel, trajectory: torch.Tensor, input
     fns = _compiled(name, model.activation, formulation)
     point = _with_pools(fns, _point(model, trajectory.detach(), inputs, targets, theta.detach(), times, constants,
                                     [a.detach() for a in adjoints]))
-    shape, dtype = point.args[z].shape, point.args[z].dtype
-
     def ev(e: sp.Expr) -> torch.Tensor:
         (out,) = point.call(to_torch(_ARGS, [e]))
-        return torch.as_tensor(out, dtype=dtype).expand(shape)
+        return _as_tensor(out, point.args[z])
 
     with torch.no_grad():
         for node in sp.postorder_traversal(dq):
@@ -683,7 +678,7 @@ def saturated_example(dtype: str = "float32", horizon: float = 6.0, theta=(2.0, 
     model = ToyModel(dtype=dtype)
     data = make_dataset(model, theta, n_train=n, n_test=1, n_extrap=1, horizon=horizon)
     th = model.tensor(theta)
-    times = torch.linspace(0.0, horizon, 11, dtype=model.torch_dtype)
+    times = torch.linspace(0.0, horizon, 11, dtype=model.torch_dtype, device=model.torch_device)
     with torch.no_grad():
         traj = model.solve(data.train_inputs, th, times)
     return model, traj, data.train_inputs, data.train_targets, th, times
