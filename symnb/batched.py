@@ -236,7 +236,8 @@ def run_batched(spec, sweep_dir, configs, on_done, max_batch: int | None = None)
     configuration's folder (``params.json`` + ``result.json`` from `symnb.train.write_result`) into place.
 
     A batch is written only when it has finished, so an interrupted sweep loses at most the batch in progress.
-    An invalid configuration (TrainConfig refuses it) is recorded as failed; the others still run.
+    An invalid configuration (TrainConfig refuses it) is recorded as failed; the others still run.  Fields the
+    spec leaves out take `symnb.train.TrainConfig`'s defaults (not the notebook's: the notebook is not read).
 
     Args:
         spec: the `symnb.sweep.SweepSpec` (loaded with ``executor="batched"``).
@@ -250,15 +251,10 @@ def run_batched(spec, sweep_dir, configs, on_done, max_batch: int | None = None)
     from . import sweep as sw
 
     sweep_dir = Path(sweep_dir)
-    notebook_defaults = {}
-    if Path(spec.notebook).is_file():  # the notebook's defaults, so both executors run the same thing
-        known = train_parameters()
-        notebook_defaults = {k: p.default for k, p in sw.notebook_parameters(spec.notebook).items()
-                             if k in known and p.types}
     train_configs, ok = [], []
     for c in configs:
         try:
-            cfg = TrainConfig(**{**notebook_defaults, **c.params})
+            cfg = TrainConfig(**c.params)  # TrainConfig's defaults for everything the spec leaves out
             if cfg.solver not in FIXED_STEP_SOLVERS:
                 raise ValueError(f"solver {cfg.solver!r}: the batched executor needs a fixed-step solver; "
                                  f"allowed: {list(FIXED_STEP_SOLVERS)}")

@@ -245,7 +245,7 @@ def parse_spec(data: object, base_dir: str | Path = ".", *, executor: str = "loc
             and/or ``configs``.
         base_dir: directory that a relative ``notebook`` path is resolved against (the spec file's folder).
         executor: ``"batched"`` checks parameters against `symnb.train.TrainConfig` (the batched executor
-            trains directly, without the notebook; the notebook must exist only if it is to be run);
+            trains directly, without the notebook, which need not exist);
             otherwise against the notebook's ``parameters`` cell.
 
     Returns:
@@ -271,10 +271,7 @@ def parse_spec(data: object, base_dir: str | Path = ".", *, executor: str = "loc
     notebook = (Path(base_dir) / data["notebook"]).resolve()
     if executor == "batched":
         from .batched import train_parameters
-        known = train_parameters()
-        if notebook.is_file():  # the same spec must also run through papermill
-            names = notebook_parameters(notebook)
-            known = {k: v for k, v in known.items() if k in names}
+        known = train_parameters()  # the notebook is not run (nor read) by this executor
     elif notebook.is_file():
         known = notebook_parameters(notebook)
     else:
