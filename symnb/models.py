@@ -2,7 +2,8 @@
 
 One model, three views:
   * symbolic: `model_system` (the N-independent one-sample `ODESystem`) and `adjoint_system` (eq 6: the joint
-    (z, u, v, w) flow of the state and its adjoints), both derived from the activation with SymPy;
+    (z, u, v, w) flow of the state and its adjoints; chapter 3's, re-exported), both derived from the activation
+    with SymPy (activations: chapter 3's registry `symnb.adjoint.ACTIVATIONS`);
   * numeric: `ToyModel.solve` -- torchdiffeq, solver/tolerances/adjoint selectable, CPU or CUDA, float32/64;
   * exact: `ToyModel.closed_form` for sigma = cos, the §3.1 solution extended to every branch of the phase.
 
@@ -19,37 +20,27 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint, odeint_adjoint
 
+from .adjoint import ACTIVATIONS, adjoint_system
+from .adjoint import activation as _activation
 from .numerics import SOLVERS, resolve_device, to_torch
 from .ode import ODESystem
-from .printed.loss import t, theta1, theta2, u, v, w, z, z0
+from .printed.loss import t, theta1, theta2, z, z0
 
 __all__ = ["ACTIVATIONS", "DTYPES", "activation", "model_system", "adjoint_system", "closed_form_expr",
            "ToyModel"]
 
 _x = sp.Symbol("x", real=True)
 
-# Activation registry: name -> sigma(x).  Written here as a private minimal registry; chapter 3's
-# symnb/adjoint.py owns the shared one (to be unified).  "cos" is the paper's toy model (§3.1).
-ACTIVATIONS: dict[str, sp.Expr] = {
-    "cos": sp.cos(_x),
-    "sin": sp.sin(_x),
-    "tanh": sp.tanh(_x),
-    "sigmoid": 1 / (1 + sp.exp(-_x)),
-    "softplus": sp.log(1 + sp.exp(_x)),
-}
-
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
 
 def activation(name: str) -> sp.Expr:
-    """sigma(x) for a registered activation name (x is the real symbol ``x``).
+    """sigma(x) for an activation of chapter 3's registry `symnb.adjoint.ACTIVATIONS` (x is the real symbol ``x``).
 
     Raises:
         ValueError: for an unknown name; the message lists the valid ones.
     """
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid: {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
+    return _activation(name)(_x)
 
 
 @lru_cache(maxsize=None)
@@ -59,20 +50,7 @@ def model_system(name: str = "cos") -> ODESystem:
     Raises:
         ValueError: for an unknown activation.
     """
-    return ODESystem(t, (z,), (activation(name).subs(_x, theta1 * z + theta2),))
-
-
-@lru_cache(maxsize=None)
-def adjoint_system(name: str = "cos") -> ODESystem:
-    """The joint flow of eq 6 in the state order (z, u, v, w): z' = f, u' = -u f_z, v' = -u f_theta1, w' = -u f_theta2.
-
-    Derived by differentiating f = sigma(theta1 z + theta2); for sigma = cos it is eq 28.
-
-    Raises:
-        ValueError: for an unknown activation.
-    """
-    f = model_system(name).rhs[0]
-    return ODESystem(t, (z, u, v, w), (f, -u * sp.diff(f, z), -u * sp.diff(f, theta1), -u * sp.diff(f, theta2)))
+    return ODESystem(t, (z,), (_activation(name)(theta1 * z + theta2),))
 
 
 _k = sp.Symbol("k", integer=True)   # branch: theta1 z0 + theta2 lies in (k pi - pi/2, k pi + pi/2)

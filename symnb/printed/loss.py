@@ -27,18 +27,13 @@ __all__ = [
     "Q", "R", "sample_symbols",
 ]
 
-t = sp.Symbol("t", real=True)
-z = sp.Symbol("z", real=True)             # one sample's hidden state z_i(t)
-zs = sp.Symbol("z^*", real=True)          # its target z_i^*
+# shared symbols: chapter 1's (t, z, theta1, theta2, epsilon, c1-c3) and chapter 3's (u, v, w, k2-k6)
+from .adjoint import k2, k3, k4, k5, k6, u, v, w  # noqa: E402
+from .forward import c1, c2, c3, t, theta1, theta2, z  # noqa: E402
+from .forward import epsilon as eps  # noqa: E402
+
+zs = sp.Symbol("z^*", real=True)          # one sample's target z_i^*
 z0 = sp.Symbol("z_0", real=True)          # its input z_i(0), enters through c^i
-theta1 = sp.Symbol("theta_1", real=True)
-theta2 = sp.Symbol("theta_2", real=True)
-u = sp.Symbol("u", real=True)             # adjoint dL/dz_i(t)
-v = sp.Symbol("v", real=True)             # adjoint dL/dtheta1
-w = sp.Symbol("w", real=True)             # adjoint dL/dtheta2
-eps = sp.Symbol("epsilon", real=True)
-c1, c2, c3 = sp.symbols("c_1 c_2 c_3", real=True)
-k2, k3, k4, k5, k6 = sp.symbols("k_2 k_3 k_4 k_5 k_6", real=True)
 S = sp.Symbol("S", positive=True)          # sum_j exp(z_j): the softmax denominator of the predictions
 S_star = sp.Symbol("S^*", positive=True)   # sum_j exp(z_j^*): the softmax denominator of the targets
 
