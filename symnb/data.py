@@ -28,7 +28,8 @@ class Dataset:
         theta_star: the ground truth (theta1*, theta2*).
         horizon: T.
         noise: standard deviation of the Gaussian noise on the training targets.
-        closed_form_error: max |closed form - tight solve| over all targets (0.0 when the solve is the target).
+        closed_form_error: max |closed form - tight solve| over all inputs (0.0 when there is no closed form);
+            targets use the closed form where this difference is <= 1e-8, the tight solve elsewhere.
     """
 
     train_inputs: torch.Tensor
@@ -92,8 +93,12 @@ def make_dataset(model: ToyModel, theta_star: Sequence[float] = (1.0, 0.2), *, n
     with torch.no_grad():
         solved = [tight.solve(x, theta, times)[-1] for x in inputs]
         if model.activation == "cos":
-            targets = [tight.closed_form(x, theta, times)[-1] for x in inputs]
-            error = max(float((a - b).abs().max()) for a, b in zip(targets, solved))
+            closed = [tight.closed_form(x, theta, times)[-1] for x in inputs]
+            diffs = [(a - b).abs() for a, b in zip(closed, solved)]
+            # the closed form is used where valid: finite and within 1e-8 of the tight solve (it is not on a fixed
+            # point or at theta1 = 0); elsewhere the solve is the target
+            targets = [torch.where(d <= 1e-8, a, b) for a, b, d in zip(closed, solved, diffs)]
+            error = max(float(torch.nan_to_num(d, nan=float("inf")).max()) for d in diffs)
         else:
             targets, error = solved, 0.0
     noisy = targets[0] + float(noise) * torch.randn(n_train, generator=gen, dtype=torch.float64)
