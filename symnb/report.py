@@ -498,7 +498,8 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
     terms_helping = sorted({e.factor for e in helped})
     best = min(effects, key=lambda e: e.ratio)
     hurt = [e for e in effects if _hurts(e)]
-    if not helped:
+    # More settings made held-out error reliably worse than better: the claim is contradicted, not qualified.
+    if not helped or len(hurt) > len(helped):
         acc = "wrong"
     elif len(terms_helping) == len(ABLATION_FACTORS) and not hurt:
         acc = "holds"
@@ -515,14 +516,15 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
     hard_help = [e for e in hard if _helps(e)]
     hard_best = min(hard, key=lambda e: e.ratio)
     easy_help = [e for e in helped if e.group != (noise_max, size_min)]
-    if not hard_help:
+    hard_hurt = [e for e in hard if _hurts(e)]
+    if not hard_help or len(hard_hurt) > len(hard_help):
         rob = "wrong"
     elif len(hard_help) > len(hard) // 2:
         rob = "holds"
     else:
         rob = "holds with a caveat"
     rob_text = (f"noisiest, smallest set (noise {noise_max:g}, {size_min} samples): {len(hard_help)} of "
-                f"{len(hard)} settings help, best {hard_best.factor}={hard_best.level:g} ratio "
+                f"{len(hard)} settings help, {len(hard_hurt)} hurt, best {hard_best.factor}={hard_best.level:g} ratio "
                 f"{hard_best.ratio:.2f}; elsewhere {len(easy_help)} settings help")
 
     status = table.column("result.status")
