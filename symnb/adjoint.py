@@ -38,7 +38,8 @@ __all__ = [
     "t", "z", "u", "v", "w", "theta1", "theta2", "epsilon", "c", "k1", "k2", "k3", "k4", "k5", "k6",
     "ACTIVATIONS", "activation", "adjoint_system", "augmented_rhs", "Comparison", "generic_comparison",
     "cosine_comparison", "Gradients", "GradientAgreement", "torchdiffeq_gradients", "generated_gradients",
-    "gradient_agreement", "AdjointPath", "adjoint_path", "paper_adjoint_curve", "ANSATZ", "adjoint_determining_equations",
+    "gradient_agreement", "AdjointPath", "adjoint_path", "paper_adjoint_curve", "ANSATZ",
+    "adjoint_determining_equations",
     "SeparationStep", "SymmetryDerivation", "symmetry_derivation", "printed_conditions", "eq35_sign",
     "TransformationAudit", "transformation_audit", "eq40_residuals", "candidate_quantities", "prq_checks",
     "PRQDrift", "prq_drifts", "prq_on_branch", "adjoint_invariants", "generic_invariant_derivatives",
@@ -244,16 +245,32 @@ class GradientAgreement:
         return max(self.rel_errors)
 
 
-@lru_cache(maxsize=64)
-def gradient_agreement(name: str, z0: float = DEFAULT_POINT["z0"], theta: tuple[float, float] = DEFAULT_POINT["theta"],
-                       target: float = DEFAULT_POINT["target"], t_final: float = DEFAULT_POINT["t_final"], *,
-                       adjoint: bool = True) -> GradientAgreement:
+def gradient_agreement(name: str, z0: float = DEFAULT_POINT["z0"],
+                       theta: tuple[float, float] = DEFAULT_POINT["theta"], target: float = DEFAULT_POINT["target"],
+                       t_final: float = DEFAULT_POINT["t_final"], *, adjoint: bool = True) -> GradientAgreement:
     """Relative errors |generated - torchdiffeq| / |torchdiffeq| of dL/dz(0), dL/dtheta1, dL/dtheta2.
 
     Raises:
         ValueError: for an unknown activation, ``t_final`` <= 0, or a reference gradient that is exactly 0
             (a relative error is then undefined; pick another point).
     """
+    return _gradient_agreement(name, float(z0), _pair(theta), float(target), float(t_final), adjoint)
+
+
+def _pair(theta) -> tuple[float, float]:
+    """(theta1, theta2) as a hashable pair of floats (papermill passes lists).
+
+    Raises:
+        ValueError: if ``theta`` does not have two entries.
+    """
+    if len(theta) != 2:
+        raise ValueError(f"theta must be (theta1, theta2), got {theta!r}")
+    return (float(theta[0]), float(theta[1]))
+
+
+@lru_cache(maxsize=64)
+def _gradient_agreement(name: str, z0: float, theta: tuple[float, float], target: float, t_final: float,
+                        adjoint: bool) -> GradientAgreement:
     ref = torchdiffeq_gradients(name, z0, theta, target, t_final, adjoint=adjoint)
     gen = generated_gradients(name, z0, theta, target, t_final)
     if any(r == 0.0 for r in ref.as_tuple()):
@@ -286,18 +303,25 @@ class AdjointPath:
     closed_form_u: torch.Tensor
 
 
-@lru_cache(maxsize=16)
-def adjoint_path(name: str = "cos", z0: float = DEFAULT_POINT["z0"], theta: tuple[float, float] = DEFAULT_POINT["theta"],
+def adjoint_path(name: str = "cos", z0: float = DEFAULT_POINT["z0"],
+                 theta: tuple[float, float] = DEFAULT_POINT["theta"],
                  target: float = DEFAULT_POINT["target"], t_final: float = DEFAULT_POINT["t_final"],
                  n_points: int = 16) -> AdjointPath:
     """torchdiffeq's adjoint a(t) (and a_theta(t)) along a trajectory vs the generated system.
 
     Raises:
-        ValueError: for an unknown activation, ``t_final`` <= 0 or ``n_points`` < 2.
+        ValueError: for an unknown activation, ``t_final`` <= 0, ``n_points`` < 2 or a theta not of length 2.
     """
     _check_horizon(0.0, t_final)
     if n_points < 2:
         raise ValueError(f"n_points must be >= 2, got {n_points!r}")
+    activation(name)
+    return _adjoint_path(name, float(z0), _pair(theta), float(target), float(t_final), int(n_points))
+
+
+@lru_cache(maxsize=16)
+def _adjoint_path(name: str, z0: float, theta: tuple[float, float], target: float, t_final: float,
+                  n_points: int) -> AdjointPath:
     times = torch.linspace(0.0, t_final, n_points, dtype=torch.float64)
     with torch.no_grad():
         zs = odeint(_Field(name, theta), torch.tensor([float(z0)], dtype=torch.float64), times, rtol=1e-12,
@@ -540,14 +564,12 @@ def transformation_audit() -> TransformationAudit:
     variables = gen.variables
     comp = tuple(sp.simplify(a - printed.eq39_generator[x]) for a, x in zip(gen.components, variables))
     exact = finite_transformation(gen, epsilon)
-    exact_map = exact.as_dict()
     second = tuple(sp.simplify(lie_series(gen, x, epsilon, 2) - lie_series(gen, x, epsilon, 1)) for x in variables)
     residuals = maps_solutions(printed.eq39, adjoint_system("cos"))
     e1, e2 = sp.symbols("epsilon_1 epsilon_2", real=True)
     first = {x: printed.eq39[x].subs(epsilon, e2) for x in variables}
     composed = {x: printed.eq39[x].subs(epsilon, e1).subs(first, simultaneous=True) for x in variables}
     defect = tuple(sp.factor(sp.expand(composed[x] - printed.eq39[x].subs(epsilon, e1 + e2))) for x in variables)
-    del exact_map
     return TransformationAudit(comp, exact, second, residuals, defect)
 
 
@@ -751,8 +773,8 @@ def adjoint_verdicts() -> list[Verdict]:
     rows.append(Verdict(
         "eq 5", "a' = -a f_z, a_theta' = -a f_theta, a_theta(t) = dL/dtheta",
         f"generated system vs torchdiffeq odeint_adjoint: max rel. error <= 1e-8: {worst <= _TOL} over "
-        f"{len(AGREEMENT_ACTIVATIONS)} activations; a_theta(t) is the gradient of the segment [t, T] only (= dL/dtheta at t = 0), and the ODEs are "
-        "first order, not second",
+        f"{len(AGREEMENT_ACTIVATIONS)} activations; a_theta(t) is the gradient of the segment [t, T] only "
+        "(= dL/dtheta at t = 0), and the ODEs are first order, not second",
         ("holds with a caveat" if v_not_constant else "holds") if worst <= _TOL else "wrong"))
     rows.append(Verdict("eq 6", "u' = -theta1 u sigma', v' = -z u sigma', w' = -u sigma', z' = f",
                         "derived for a generic sigma: printed minus derived = 0 in all four lines",

@@ -187,3 +187,16 @@ def test_zero_reference_gradient_refused():
     # f = 0 * z + 0 and z0 = 0: z stays 0, so dL/dtheta1 = int a z dt is exactly 0
     with pytest.raises(ValueError, match=r"a reference gradient is exactly 0 at z0=0.0"):
         A.gradient_agreement("identity", 0.0, (0.0, 0.0), 1.0, 1.0)
+
+
+def test_theta_must_be_a_pair_and_lists_are_accepted():
+    with pytest.raises(ValueError, match=r"theta must be \(theta1, theta2\), got \[1.0\]"):
+        A.gradient_agreement("cos", 0.5, [1.0], 1.2, 1.5)
+    assert A.gradient_agreement("cos", theta=list(THETA)) == A.gradient_agreement("cos")
+
+
+def test_paper_closed_form_adjoint_only_for_cos():
+    path = A.adjoint_path("cos")
+    assert float((A.paper_adjoint_curve(path) - path.torch_u).abs().max()) < 1e-8
+    with pytest.raises(ValueError, match=r"the printed closed form is for sigma = cos, got a path for 'tanh'"):
+        A.paper_adjoint_curve(A.adjoint_path("tanh", n_points=2))
