@@ -456,19 +456,34 @@ def _step_z(eq_u: sp.Expr, Z: sp.Expr) -> tuple[SeparationStep, sp.Expr]:
     g = sp.Add(*[term for term in sp.Add.make_args(reduced) if term.has(z)])
     if sp.simplify(sp.diff(reduced - g, z)) != 0:
         raise RuntimeError(f"the z-dependent part of {reduced} was not isolated")
+    statement = sp.Derivative(sp.cot(_phi) * Z, z)  # what d/dz of eq 32 says, up to the factor -theta1
+    if sp.simplify(sp.diff(g, z) + theta1 * statement.doit()) != 0:
+        raise RuntimeError(f"the z-dependent part {g} is not -theta1 cot(.) Z")
     Z_sol = sp.solve(sp.Eq(g, -theta1 * kz), Z)[0]
-    return SeparationStep("z-dependent part of eq 32: cot(theta1 z + theta2) Z = const (eq 33)", sp.diff(g, z),
+    return SeparationStep("z-dependent part of eq 32: cot(theta1 z + theta2) Z = const (eq 33)", statement,
                           (sp.Eq(sp.cot(_phi) * Z, kz), sp.Eq(Z, Z_sol))), Z_sol
 
 
-def _vanishing_constants(expr: sp.Expr, constants: tuple[sp.Symbol, ...]) -> dict[sp.Symbol, sp.Expr]:
-    """Constants making ``expr`` (linear in them) vanish for every z: necessary conditions at exact phases.
+def _in_powers_of_sine(expr: sp.Expr) -> sp.Expr:
+    """Rewrite tan -> sin/cos and cos^2 -> 1 - sin^2 and collect in sin(theta1 z + theta2)."""
+    expr = sp.expand(sp.expand(expr).subs(sp.tan(_phi), sp.sin(_phi) / sp.cos(_phi)))
+    return sp.collect(sp.expand(expr.subs(sp.cos(_phi) ** 2, 1 - sp.sin(_phi) ** 2)), sp.sin(_phi))
 
-    The phase theta1 z + theta2 is set to 0, pi/6, pi/4, pi/3 (exact values); the linear system is solved and
-    the solution is checked to make ``expr`` vanish identically (sufficiency).
+
+def _vanishing_constants(expr: sp.Expr, constants: tuple[sp.Symbol, ...]) -> dict[sp.Symbol, sp.Expr]:
+    """Constants making ``expr``, a polynomial in sin(theta1 z + theta2), vanish for every z.
+
+    Every coefficient of the polynomial must vanish (sin takes infinitely many values); the linear system for
+    the constants is solved and the solution checked to make ``expr`` vanish identically.
+
+    Raises:
+        RuntimeError: if ``expr`` still depends on z outside sin(theta1 z + theta2), or the solution fails.
     """
-    rows = [sp.simplify(expr.subs(z, (p - theta2) / theta1)) for p in (0, sp.pi / 6, sp.pi / 4, sp.pi / 3)]
-    sol = sp.solve(rows, constants, dict=True)[0]
+    sine = sp.Symbol("S")
+    poly_expr = expr.subs(sp.sin(_phi), sine)
+    if poly_expr.has(z):
+        raise RuntimeError(f"{expr} is not a polynomial in sin(theta1 z + theta2)")
+    sol = sp.solve(sp.Poly(poly_expr, sine).coeffs(), constants, dict=True)[0]
     if sp.simplify(expr.subs(sol)) != 0:
         raise RuntimeError(f"{sol} does not make {expr} vanish identically")
     return sol
@@ -477,8 +492,8 @@ def _vanishing_constants(expr: sp.Expr, constants: tuple[sp.Symbol, ...]) -> dic
 def _step_z_forced(eq_z: sp.Expr, T_sol: sp.Expr, Z_sol: sp.Expr, T: sp.Expr, Z: sp.Expr
                    ) -> tuple[SeparationStep, dict[sp.Symbol, sp.Expr]]:
     """Delta_4 (eq 35) with T = k1 t + k2, Z = k_Z tan: for every z this forces k_Z = 0 and k1 = 0."""
-    expr = sp.simplify((eq_z.subs({T: T_sol, Z: Z_sol}).doit()) * sp.cos(_phi))
-    sol = _vanishing_constants(sp.expand(expr), (kz, k1))
+    expr = _in_powers_of_sine(sp.simplify((eq_z.subs({T: T_sol, Z: Z_sol}).doit()) * sp.cos(_phi)))
+    sol = _vanishing_constants(expr, (kz, k1))
     return SeparationStep("Delta_4 condition (eq 35) times cos, for every z", expr,
                           tuple(sp.Eq(k, val) for k, val in sol.items())), sol
 
