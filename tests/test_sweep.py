@@ -331,7 +331,8 @@ def test_one_at_a_time_pairs_runs_with_their_same_seed_baseline():
 @pytest.mark.parametrize("scale, accuracy", [
     (lambda f, lv: 0.5, "holds"),                                 # every term, every weight, every seed: better
     (lambda f, lv: 3.0, "wrong"),                                 # nothing helps
-    (lambda f, lv: 0.5 if f == "a1" and lv == 1.0 else 2.0, "holds with a caveat"),
+    (lambda f, lv: 0.5 if f == "a1" and lv == 1.0 else 2.0, "wrong"),  # one helps, eleven hurt: contradicted
+    (lambda f, lv: 0.5 if f == "a1" else 1.0, "holds with a caveat"),  # some help, none hurt
 ])
 def test_ablation_accuracy_verdict_follows_the_data(scale, accuracy):
     from symnb.report import ablation_verdicts
