@@ -26,7 +26,7 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint, odeint_adjoint
 
-from .audit import Verdict
+from .audit import Comparison, Verdict, compare
 from .conservation import ConservationCheck, Drift, conservation_check, is_zero, numeric_drift
 from .lie import (DeterminingEquations, Generator, GroupTransformation, SymmetryCheck, check_symmetry,
                   determining_equations, finite_transformation, lie_series, maps_solutions)
@@ -106,36 +106,18 @@ def adjoint_system(name: str = "cos") -> ODESystem:
 # Printed vs derived
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """A derived expression beside the paper's printed one; ``difference`` is printed minus derived, simplified."""
-
-    eq: str
-    paper: sp.Expr
-    derived: sp.Expr
-    difference: sp.Expr
-
-    @property
-    def agrees(self) -> bool:
-        return is_zero(self.difference) == "zero"
-
-
-def _compare(eq: str, paper: sp.Expr, derived: sp.Expr) -> Comparison:
-    return Comparison(eq, sp.sympify(paper), sp.sympify(derived), sp.simplify(sp.sympify(paper) - derived))
-
-
 @lru_cache(maxsize=None)
 def generic_comparison() -> tuple[Comparison, ...]:
     """Eq 6 for a generic activation sigma: derived right-hand sides vs the printed sigma' forms, (u, v, w, z)."""
     derived = dict(zip((z, u, v, w), augmented_rhs(printed.sigma(_phi))))
-    return tuple(_compare(f"eq 6 ({x}')", printed.eq6[x], derived[x]) for x in (u, v, w, z))
+    return tuple(compare(f"eq 6 ({x}')", printed.eq6[x], derived[x]) for x in (u, v, w, z))
 
 
 @lru_cache(maxsize=None)
 def cosine_comparison() -> tuple[Comparison, ...]:
     """Eq 28: the generated system for sigma = cos vs the printed one, in the order (u, v, w, z)."""
     derived = dict(zip((z, u, v, w), adjoint_system("cos").rhs))
-    return tuple(_compare(f"eq 28 ({x}')", printed.eq28[x], derived[x]) for x in (u, v, w, z))
+    return tuple(compare(f"eq 28 ({x}')", printed.eq28[x], derived[x]) for x in (u, v, w, z))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -395,9 +377,9 @@ def printed_conditions() -> tuple[Comparison, ...]:
     names = {printed.T: f["T"], printed.U: f["U"], printed.V: f["V"], printed.W: f["W"], printed.Z: f["Z"]}
     eq_u, eq_v = _equation(u), _equation(v)
     return (
-        _compare("eq 32", printed.eq32.subs(names), eq_u),
-        _compare("eq 32 (last line)", printed.eq32_last.subs(names), sp.expand(eq_u / (theta1 * sp.sin(_phi)))),
-        _compare("eq 36", printed.eq36.subs(names), eq_v),
+        compare("eq 32", printed.eq32.subs(names), eq_u),
+        compare("eq 32 (last line)", printed.eq32_last.subs(names), sp.expand(eq_u / (theta1 * sp.sin(_phi)))),
+        compare("eq 36", printed.eq36.subs(names), eq_v),
     )
 
 
@@ -535,7 +517,7 @@ def eq34_route() -> Comparison:
     """Eq 34: with Z = 0 and T = k1 t + k2 (k1 kept), dsolve of u (U_u - k1) - U = 0 vs the printed U."""
     U = _unknowns()["U"]
     sol = _dsolve_constant(u * (sp.diff(U, u) - k1) - U, U, k3)
-    return _compare("eq 34", printed.eq34, sol)
+    return compare("eq 34", printed.eq34, sol)
 
 
 def eq35_sign() -> sp.Expr:

@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Verdict", "VERDICTS", "verdict_table"]
+import sympy as sp
+
+from .conservation import is_zero
+
+__all__ = ["Verdict", "VERDICTS", "verdict_table", "Comparison", "compare"]
 
 VERDICTS = ("holds", "holds with a caveat", "wrong", "typo")
 
@@ -44,3 +48,29 @@ def verdict_table(rows: Sequence[Verdict]) -> str:
         cells = [r.eq, r.paper, r.finding, f"**{r.verdict}**"]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A derived expression beside the paper's printed one; ``difference`` is printed minus derived, simplified."""
+
+    eq: str
+    paper: sp.Expr
+    derived: sp.Expr
+    difference: sp.Expr
+
+    @property
+    def agrees(self) -> bool:
+        return is_zero(self.difference) == "zero"
+
+    def markdown(self) -> str:
+        """Printed, derived and their difference as display math (for ``IPython.display.Markdown``)."""
+        return (f"**{self.eq}, printed:** $${sp.latex(self.paper)} = 0$$\n\n**derived by symnb:** "
+                f"$${sp.latex(self.derived)} = 0$$\n\n**printed minus derived, simplified:** "
+                f"${sp.latex(self.difference)}$")
+
+
+def compare(eq: str, paper: sp.Expr, derived: sp.Expr) -> Comparison:
+    """Set a derived expression beside the printed one; the difference is expanded and simplified."""
+    paper, derived = sp.sympify(paper), sp.sympify(derived)
+    return Comparison(eq, paper, derived, sp.simplify(sp.expand(paper - derived)))

@@ -5,13 +5,14 @@ printed form in `symnb.printed.forward`; `forward_verdicts` collects the verdict
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 import torch
 
-from .audit import Verdict
+from .audit import Comparison, Verdict, compare
 from .conservation import ConservationCheck, conservation_check, is_zero, numeric_drift
 from .lie import (Generator, SymmetrySolution, check_symmetry, determining_equations, lie_series,
                   numeric_solution_map, prolong, solve_determining_equations)
@@ -35,43 +36,19 @@ def cosine_model() -> ODESystem:
     return ODESystem(t, (z,), (sp.cos(_arg),))
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """A derived expression beside the paper's printed one; ``difference`` simplified (0 when they agree)."""
-
-    eq: str
-    paper: sp.Expr
-    derived: sp.Expr
-    difference: sp.Expr
-
-    @property
-    def agrees(self) -> bool:
-        return is_zero(self.difference) == "zero"
-
-    def markdown(self) -> str:
-        """Printed, derived and their difference as display math (for ``IPython.display.Markdown``)."""
-        return (f"**{self.eq}, printed:** $${sp.latex(self.paper)} = 0$$\n\n**derived by symnb:** "
-                f"$${sp.latex(self.derived)} = 0$$\n\n**printed minus derived, simplified:** "
-                f"${sp.latex(self.difference)}$")
-
-
-def _compare(eq: str, paper: sp.Expr, derived: sp.Expr) -> Comparison:
-    return Comparison(eq, paper, derived, sp.simplify(sp.expand(paper - derived)))
-
-
 @lru_cache(maxsize=None)
 def general_condition() -> Comparison:
     """Eq 19: pr X(Delta)|_{Delta=0} for general T(t, z), Z(t, z), derived vs printed."""
     deq = determining_equations(cosine_model())
     subs = {deq.unknowns[0]: printed.T, deq.unknowns[1]: printed.Z}
-    return _compare("eq 19", printed.eq19, deq.equations[0].subs(subs))
+    return compare("eq 19", printed.eq19, deq.equations[0].subs(subs))
 
 
 @lru_cache(maxsize=None)
 def ansatz_condition() -> Comparison:
     """Eq 20: the condition under T = T(t), Z = Z(z), divided by cos(theta1 z + theta2) as the paper does."""
     deq = determining_equations(cosine_model(), {t: (t,), z: (z,)})
-    return _compare("eq 20", printed.eq20, sp.expand(deq.equations[0] / sp.cos(_arg)))
+    return compare("eq 20", printed.eq20, sp.expand(deq.equations[0] / sp.cos(_arg)))
 
 
 @lru_cache(maxsize=None)
@@ -285,7 +262,6 @@ class ForwardConfig:
     n_points: int = 201
 
     def __post_init__(self) -> None:
-        import math
         object.__setattr__(self, "z0s", tuple(float(v) for v in self.z0s))
         for name in ("theta1", "theta2", "t_final", "eps", "c1", "c2", "c3", "rtol", "atol"):
             value = getattr(self, name)
