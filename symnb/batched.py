@@ -28,9 +28,8 @@ import torch
 
 from .data import Dataset, make_dataset
 from .losses import TERMS, LossValues, combined_loss, loss_terms, weights_tensor
-from .train import TrainConfig, TrainResult, write_result
 # train's own helpers, so that divergence attribution and final metrics are computed the same way
-from .train import _first_nonfinite_gradient, _first_nonfinite_value, _mse
+from .train import TrainConfig, TrainResult, final_mse, first_nonfinite_gradient, first_nonfinite_value, write_result
 
 __all__ = ["FIXED_STEP_SOLVERS", "BATCHED_FIELDS", "BatchPlan", "plan_batches", "train_batched", "train_parameters",
            "run_batched"]
@@ -129,7 +128,7 @@ def _train_group(cfgs: Sequence[TrainConfig], datas: Sequence[Dataset], active: 
             if alive[b]:
                 for k, col in zip(keys, columns):
                     history[b][k].append(col[b])
-                bad = _first_nonfinite_value(_row(values, b), list(active))
+                bad = first_nonfinite_value(_row(values, b), list(active))
                 if bad is not None:
                     divergence[b] = {"step": step, "term": bad, "stage": "loss"}
         for b in range(n):
@@ -143,7 +142,7 @@ def _train_group(cfgs: Sequence[TrainConfig], datas: Sequence[Dataset], active: 
         grad_ok = torch.isfinite(theta.grad).all(-1).tolist()
         for b in range(n):
             if alive[b] and not grad_ok[b]:
-                bad = _first_nonfinite_gradient(cfgs[b], datas[b], theta.detach()[b], times, list(active))
+                bad = first_nonfinite_gradient(cfgs[b], datas[b], theta.detach()[b], times, list(active))
                 divergence[b] = {"step": step, "term": bad, "stage": "gradient"}
                 alive[b] = False
                 frozen[b] = theta.detach()[b]
@@ -164,9 +163,9 @@ def _train_group(cfgs: Sequence[TrainConfig], datas: Sequence[Dataset], active: 
         results.append(TrainResult(
             config=cfg, status="diverged" if divergence[b] else "ok", history=history[b],
             theta=(float(fb[0]), float(fb[1])),
-            train_mse=_mse(model, fb, data.train_inputs, data.train_targets, data.horizon),
-            test_mse=_mse(model, fb, data.test_inputs, data.test_targets, data.horizon),
-            extrap_mse=_mse(model, fb, data.extrap_inputs, data.extrap_targets, data.horizon),
+            train_mse=final_mse(model, fb, data.train_inputs, data.train_targets, data.horizon),
+            test_mse=final_mse(model, fb, data.test_inputs, data.test_targets, data.horizon),
+            extrap_mse=final_mse(model, fb, data.extrap_inputs, data.extrap_targets, data.horizon),
             param_error=float(torch.linalg.vector_norm(fb - star)), wall_time=wall,
             time_per_step=wall / max(steps[b] + bool(divergence[b]), 1), device=str(model.torch_device),
             divergence=divergence[b]))

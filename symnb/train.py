@@ -13,6 +13,7 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -20,10 +21,12 @@ import torch
 from tqdm import tqdm   # plain tqdm: tqdm.auto warns on stderr in kernels without ipywidgets
 
 from .data import Dataset, make_dataset
-from .losses import DERIVATIVES, FORMULATIONS, TERMS, LossConstants, combined_loss, loss_terms, weights_tensor
+from .losses import (DERIVATIVES, FORMULATIONS, TERMS, LossConstants, LossValues, combined_loss, loss_terms,
+                     weights_tensor)
 from .models import ToyModel
 
-__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "train", "write_result", "read_result"]
+__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "train", "write_result", "read_result", "final_mse",
+           "first_nonfinite_value", "first_nonfinite_gradient"]
 
 _WEIGHTS = ("a1", "a2", "a3", "a4", "a5", "a6")
 _CONSTANTS = tuple(f.name for f in fields(LossConstants))
@@ -200,7 +203,8 @@ def _finite(obj):
     return obj
 
 
-def _first_nonfinite_value(values, active) -> str | None:
+def first_nonfinite_value(values: LossValues, active: Sequence[str]) -> str | None:
+    """The first of "mse" and the ``active`` term names whose value is not finite, or None if all are."""
     if not torch.isfinite(values.mse).all():
         return "mse"
     for name in active:
@@ -209,8 +213,12 @@ def _first_nonfinite_value(values, active) -> str | None:
     return None
 
 
-def _first_nonfinite_gradient(cfg: TrainConfig, data: Dataset, theta: torch.Tensor, times, active) -> str:
-    """Recompute the forward pass at ``theta`` and differentiate each weighted term on its own."""
+def first_nonfinite_gradient(cfg: TrainConfig, data: Dataset, theta: torch.Tensor, times: torch.Tensor,
+                             active: Sequence[str]) -> str:
+    """The first weighted term whose gradient at ``theta`` is not finite ("total" if none alone is).
+
+    Recomputes the forward pass at ``theta`` and differentiates each weighted term on its own.
+    """
     model, weights = cfg.model, cfg.weights
     probe = theta.detach().clone().requires_grad_(True)
     values = loss_terms(model, data.train_inputs, data.train_targets, probe, times, cfg.constants, terms=active,
@@ -223,7 +231,9 @@ def _first_nonfinite_gradient(cfg: TrainConfig, data: Dataset, theta: torch.Tens
     return "total"
 
 
-def _mse(model: ToyModel, theta: torch.Tensor, inputs, targets, horizon: float) -> float:
+def final_mse(model: ToyModel, theta: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor,
+              horizon: float) -> float:
+    """MSE of z(horizon) against ``targets``, solved from ``inputs`` with the model's own solver (no gradient)."""
     with torch.no_grad():
         times = model.tensor([0.0, horizon])
         return float(((model.solve(inputs, theta, times)[-1] - targets) ** 2).mean())
@@ -270,12 +280,12 @@ def train(config: TrainConfig, *, data: Dataset | None = None, progress: bool = 
         for name in active:
             history[name].append(float(values.term(name).detach()))
         history["total"].append(float(loss.detach()))
-        bad = _first_nonfinite_value(values, active)
+        bad = first_nonfinite_value(values, active)
         stage = "loss"
         if bad is None:
             loss.backward()
             if not torch.isfinite(theta.grad).all():
-                bad, stage = _first_nonfinite_gradient(config, data, theta, times, active), "gradient"
+                bad, stage = first_nonfinite_gradient(config, data, theta, times, active), "gradient"
         if bad is not None:
             divergence = {"step": step, "term": bad, "stage": stage}
             break
@@ -287,9 +297,9 @@ def train(config: TrainConfig, *, data: Dataset | None = None, progress: bool = 
     star = model.tensor(data.theta_star)
     result = TrainResult(
         config=config, status="diverged" if divergence else "ok", history=history, theta=theta_out,
-        train_mse=_mse(model, final, data.train_inputs, data.train_targets, data.horizon),
-        test_mse=_mse(model, final, data.test_inputs, data.test_targets, data.horizon),
-        extrap_mse=_mse(model, final, data.extrap_inputs, data.extrap_targets, data.horizon),
+        train_mse=final_mse(model, final, data.train_inputs, data.train_targets, data.horizon),
+        test_mse=final_mse(model, final, data.test_inputs, data.test_targets, data.horizon),
+        extrap_mse=final_mse(model, final, data.extrap_inputs, data.extrap_targets, data.horizon),
         param_error=float(torch.linalg.vector_norm(final - star)), wall_time=wall,
         time_per_step=wall / max(steps + bool(divergence), 1), device=str(model.torch_device),
         divergence=divergence)
