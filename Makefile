@@ -23,10 +23,17 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build .
 
-## All tests: unit tests, strict nbval against stored outputs, warnings-as-errors book build.
+## All tests: unit tests, strict nbval against the stored outputs, warnings-as-errors book build.
+## The book build (which executes every notebook again) runs beside pytest, on the second core; its log is shown
+## in full only if it fails.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests/ notebooks/ --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) -q
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	@mkdir -p _build
+	@($(BIN)/jupyter-book build . -W -n --keep-going > _build/book-test.log 2>&1; echo $$? > _build/book-test.rc) & \
+	$(BIN)/python -m pytest tests/ notebooks/ --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) -q; \
+	tests=$$?; wait; book=$$(cat _build/book-test.rc); \
+	if [ "$$book" != 0 ]; then cat _build/book-test.log; echo "book build (jupyter-book build . -W -n) FAILED"; \
+	else echo "book build (jupyter-book build . -W -n --keep-going) succeeded"; fi; \
+	test "$$tests" = 0 && test "$$book" = 0
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/ -q
