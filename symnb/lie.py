@@ -373,12 +373,14 @@ def solve_determining_equations(deq: DeterminingEquations, max_rounds: int = 12)
                           tuple(sp.simplify(c.doit()) for c in generator.coefficients))
     constants = sorted({s for e in generator.components for s in e.free_symbols if s.name.startswith("_K")},
                        key=lambda s: int(s.name[2:]))
-    residuals = [sp.simplify(e) for e in symmetry_condition(generator)]
-    for r in residuals:
-        rel = _constraint_relations(r, constants)
+    for i in range(len(system.states)):
+        r = symmetry_condition(generator)[i]
+        # Relations found earlier are applied first, so each residual only constrains what is still free.
+        rel = _constraint_relations(sp.simplify(r), constants)
         if rel:
             steps.append(f"identically in the variables: {sp.sstr(rel)}")
             generator = generator.subs(rel)
+            constants = [k for k in constants if k not in rel]
     generator = Generator(system, sp.simplify(generator.time), tuple(sp.simplify(c) for c in generator.coefficients))
     left = sorted({s for e in generator.components for s in e.free_symbols if s.name.startswith("_K")},
                   key=lambda s: int(s.name[2:]))
