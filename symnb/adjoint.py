@@ -26,12 +26,12 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint, odeint_adjoint
 
-from .audit import Comparison, Verdict, compare
-from .conservation import ConservationCheck, Drift, conservation_check, is_zero, numeric_drift
-from .lie import (DeterminingEquations, Generator, GroupTransformation, SymmetryCheck, check_symmetry,
+from .core.audit import Comparison, Verdict, compare
+from .core.integrals import ConservationCheck, Drift, conservation_check, is_zero, numeric_drift
+from .core.lie import (DeterminingEquations, Generator, GroupTransformation, SymmetryCheck, check_symmetry,
                   determining_equations, finite_transformation, lie_series, maps_solutions)
-from .numerics import integrate, to_torch
-from .ode import ODESystem, total_derivative
+from .core.bridge import integrate, to_torch
+from .core.ode import ODESystem, total_derivative
 from .printed import adjoint as printed
 
 __all__ = [

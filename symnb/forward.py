@@ -12,12 +12,12 @@ from functools import lru_cache
 import sympy as sp
 import torch
 
-from .audit import Comparison, Verdict, compare
-from .conservation import ConservationCheck, conservation_check, is_zero, numeric_drift
-from .lie import (Generator, SymmetrySolution, check_symmetry, determining_equations, lie_series,
+from .core.audit import Comparison, Verdict, compare
+from .core.integrals import ConservationCheck, conservation_check, is_zero, numeric_drift
+from .core.lie import (Generator, SymmetrySolution, check_symmetry, determining_equations, lie_series,
                   numeric_solution_map, prolong, solve_determining_equations)
-from .numerics import evaluate, integrate, to_torch
-from .ode import ODESystem, total_derivative
+from .core.bridge import evaluate, integrate, to_torch
+from .core.ode import ODESystem, total_derivative
 from .printed import forward as printed
 
 __all__ = ["cosine_model", "Comparison", "general_condition", "ansatz_condition", "symmetry_solution",

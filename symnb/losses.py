@@ -31,8 +31,8 @@ from functools import lru_cache
 import sympy as sp
 import torch
 
-from .numerics import to_torch
-from .ode import ODESystem, total_derivative
+from .core.bridge import to_torch
+from .core.ode import ODESystem, total_derivative
 from .models import ToyModel, adjoint_system, model_system
 from .printed import loss as printed
 from .printed.loss import S, S_star, t, theta1, theta2, u, v, w, z, z0, zs
@@ -805,7 +805,7 @@ def loss_verdicts() -> list:
     Returns:
         list[`symnb.audit.Verdict`] in the order of book/audit/ch4.md.
     """
-    from .audit import Verdict
+    from .core.audit import Verdict
 
     agree = derivative_agreement()
     checks = {c.term: c for c in flow_checks(LossConstants(eps=0.0))}

@@ -22,8 +22,8 @@ from torchdiffeq import odeint, odeint_adjoint
 
 from .adjoint import ACTIVATIONS, adjoint_system
 from .adjoint import activation as _activation
-from .numerics import SOLVERS, resolve_device, to_torch
-from .ode import ODESystem
+from .core.bridge import SOLVERS, resolve_device, to_torch
+from .core.ode import ODESystem
 from .printed.loss import t, theta1, theta2, z, z0
 
 __all__ = ["ACTIVATIONS", "DTYPES", "activation", "model_system", "adjoint_system", "closed_form_expr",

@@ -26,11 +26,11 @@ from functools import cached_property
 import sympy as sp
 from sympy.calculus.euler import euler_equations
 
-from .audit import Verdict
-from .conservation import ConservationCheck, conservation_check, is_zero
-from .lie import Generator, prolong
+from .core.audit import Verdict
+from .core.integrals import ConservationCheck, conservation_check, is_zero
+from .core.lie import Generator, prolong
 from .models import model_system
-from .ode import ODESystem, jet_symbol, total_derivative
+from .core.ode import ODESystem, jet_symbol, total_derivative
 from .printed.loss import sample_symbols
 from .printed.loss import t as T
 from .printed.loss import theta1, theta2, z

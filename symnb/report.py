@@ -491,7 +491,7 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
     Returns:
         Three `symnb.audit.Verdict` rows: accuracy, robustness (noisy/scarce data), stability.
     """
-    from .audit import Verdict
+    from .core.audit import Verdict
 
     effects = one_at_a_time(table, ABLATION_FACTORS, metric, ABLATION_GROUPS)
     helped = [e for e in effects if _helps(e)]

@@ -6,8 +6,8 @@ import sympy as sp
 import torch
 
 from symnb import adjoint as A
-from symnb.lie import Generator, check_symmetry, numeric_solution_map
-from symnb.numerics import integrate
+from symnb.core.lie import Generator, check_symmetry, numeric_solution_map
+from symnb.core.bridge import integrate
 from symnb.printed import adjoint as printed
 
 THETA = A.DEFAULT_POINT["theta"]

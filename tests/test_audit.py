@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from symnb.audit import VERDICTS, Verdict, verdict_table
+from symnb.core.audit import VERDICTS, Verdict, verdict_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = {

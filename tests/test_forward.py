@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from symnb import forward as fw
-from symnb.lie import Generator, check_symmetry
+from symnb.core.lie import Generator, check_symmetry
 from symnb.printed import forward as printed
 
 CFG = fw.ForwardConfig(1.3, 0.2, (-0.8, 0.6), 3.0, 0.1, 0.5, 0.3, 0.7)

@@ -2,10 +2,10 @@
 import pytest
 import sympy as sp
 
-from symnb.lie import (Generator, check_symmetry, determining_equations, finite_transformation, lie_series,
+from symnb.core.lie import (Generator, check_symmetry, determining_equations, finite_transformation, lie_series,
                        maps_solutions, numeric_solution_map, prolong, solve_determining_equations,
                        sympy_infinitesimals)
-from symnb.ode import ODESystem, jet_symbol, ode_system
+from symnb.core.ode import ODESystem, jet_symbol, ode_system
 
 x = sp.Symbol("x")
 y = sp.Function("y")

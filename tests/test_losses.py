@@ -8,7 +8,7 @@ from symnb.data import make_dataset
 from symnb.losses import (DERIVATIVES, TERMS, LossConstants, adjoint_states, combined_loss, flow_checks, guard,
                           loss_terms, nonfinite_origin, term_derivatives, term_values, weights_tensor)
 from symnb.models import ToyModel, adjoint_system
-from symnb.numerics import to_torch
+from symnb.core.bridge import to_torch
 from symnb.printed import loss as printed
 from symnb.printed.loss import theta1, theta2, z, zs
 

@@ -2,9 +2,9 @@ import pytest
 import sympy as sp
 import torch
 
-from symnb.conservation import conservation_check, is_zero, numeric_drift
-from symnb.numerics import integrate, resolve_device
-from symnb.ode import ODESystem, jet_symbol, ode_system, total_derivative
+from symnb.core.integrals import conservation_check, is_zero, numeric_drift
+from symnb.core.bridge import integrate, resolve_device
+from symnb.core.ode import ODESystem, jet_symbol, ode_system, total_derivative
 
 t = sp.Symbol("t")
 z = sp.Function("z")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .conservation import is_zero
+from .integrals import is_zero
 
 __all__ = ["Verdict", "VERDICTS", "verdict_table", "Comparison", "compare"]
 

@@ -23,8 +23,8 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint
 
-from .conservation import is_zero
-from .numerics import evaluate, integrate, to_torch
+from .integrals import is_zero
+from .bridge import evaluate, integrate, to_torch
 from .ode import ODESystem, jet_symbol, total_derivative
 
 __all__ = [

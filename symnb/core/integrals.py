@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 import torch
 
-from .numerics import evaluate, integrate
+from .bridge import evaluate, integrate
 from .ode import ODESystem, total_derivative
 
 __all__ = ["ConservationCheck", "conservation_check", "Drift", "numeric_drift", "is_zero"]

@@ -1,0 +1,108 @@
+"""Textbook ODE systems with known symmetries and first integrals, as `ODESystem` s.
+
+These are the test bed of the general pipeline (chapters 6-8): each factory returns the system with symbolic
+parameters by default, or with numbers substituted when ``values`` are given.  Nothing here is the paper's toy
+model (that lives in `symnb.toy`).  The known answers quoted in the docstrings are what the tests check the
+finders against (they are not used by the finders).
+
+References: Olver (1986) *Applications of Lie Groups to Differential Equations*, examples 2.x and 4.x;
+Greydanus et al. (2019) for the spring and pendulum settings; Hirsch-Smale-Devaney for Lotka-Volterra.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import sympy as sp
+
+from .ode import ODESystem
+
+__all__ = ["SYSTEMS", "textbook_system"]
+
+t = sp.Symbol("t", real=True)
+
+
+def _finish(system: ODESystem, values: Mapping[str, float] | None) -> ODESystem:
+    if not values:
+        return system
+    by_name = {p.name: p for p in system.parameters}
+    unknown = sorted(set(values) - set(by_name))
+    if unknown:
+        raise ValueError(f"values: unknown parameter(s) {unknown}; this system's parameters are {sorted(by_name)}")
+    subs = {by_name[k]: sp.nsimplify(v) for k, v in values.items()}
+    return ODESystem(system.t, system.states, tuple(f.subs(subs) for f in system.rhs))
+
+
+def harmonic_oscillator(values: Mapping[str, float] | None = None) -> ODESystem:
+    """q' = p, p' = -omega**2 q.  Known: time translation, scaling q,p -> e^s (q,p), rotation in (q, omega p);
+    first integral H = (p**2 + omega**2 q**2)/2.  HNN's mass-spring is omega**2 = 1 with H = q**2 + p**2
+    (the factor 2 does not change the flow: HNN integrates dq/dt = dH/dp = 2p, see `symnb.neural`)."""
+    q, p = sp.symbols("q p", real=True)
+    omega = sp.Symbol("omega", positive=True)
+    return _finish(ODESystem(t, (q, p), (p, -omega**2 * q)), values)
+
+
+def pendulum(values: Mapping[str, float] | None = None) -> ODESystem:
+    """q' = p, p' = -(g/l) sin q.  Known: time translation; first integral p**2/2 + (g/l)(1 - cos q)."""
+    q, p = sp.symbols("q p", real=True)
+    g = sp.Symbol("g", positive=True)
+    return _finish(ODESystem(t, (q, p), (p, -g * sp.sin(q))), values)
+
+
+def damped_oscillator(values: Mapping[str, float] | None = None) -> ODESystem:
+    """q' = p, p' = -q - gamma p (gamma > 0).  Known: no time-independent polynomial first integral."""
+    q, p = sp.symbols("q p", real=True)
+    gamma = sp.Symbol("gamma", positive=True)
+    return _finish(ODESystem(t, (q, p), (p, -q - gamma * p)), values)
+
+
+def lotka_volterra(values: Mapping[str, float] | None = None) -> ODESystem:
+    """x' = alpha x - beta x y, y' = delta x y - gamma y on x, y > 0.  Known first integral
+    V = delta x - gamma log x + beta y - alpha log y (any alpha, beta, gamma, delta > 0)."""
+    x, y = sp.symbols("x y", positive=True)
+    alpha, beta, gamma, delta = sp.symbols("alpha beta gamma delta", positive=True)
+    return _finish(ODESystem(t, (x, y), (alpha * x - beta * x * y, delta * x * y - gamma * y)), values)
+
+
+def kepler_radial(values: Mapping[str, float] | None = None) -> ODESystem:
+    """The 1-D Kepler problem x' = v, v' = -k/x**2.  Known: time translation and the scaling
+    3t d/dt + 2x d/dx - v d/dv; first integral v**2/2 - k/x."""
+    x = sp.Symbol("x", positive=True)
+    v = sp.Symbol("v", real=True)
+    k = sp.Symbol("k", positive=True)
+    return _finish(ODESystem(t, (x, v), (v, -k / x**2)), values)
+
+
+def kepler_planar(values: Mapping[str, float] | None = None) -> ODESystem:
+    """Kepler in the plane: x' = vx, y' = vy, v' = -k r/|r|**3.  Known: time translation, rotation,
+    scaling 3t d/dt + 2r d/dr - v d/dv; first integrals energy |v|**2/2 - k/|r| and angular momentum
+    x vy - y vx (and the Laplace-Runge-Lenz vector)."""
+    x, y, vx, vy = sp.symbols("x y vx vy", real=True)
+    k = sp.Symbol("k", positive=True)
+    r3 = (x**2 + y**2) ** sp.Rational(3, 2)
+    return _finish(ODESystem(t, (x, y, vx, vy), (vx, vy, -k * x / r3, -k * y / r3)), values)
+
+
+# name -> factory(values=None) -> ODESystem
+SYSTEMS: dict[str, Callable[..., ODESystem]] = {
+    "harmonic_oscillator": harmonic_oscillator,
+    "pendulum": pendulum,
+    "damped_oscillator": damped_oscillator,
+    "lotka_volterra": lotka_volterra,
+    "kepler_radial": kepler_radial,
+    "kepler_planar": kepler_planar,
+}
+
+
+def textbook_system(name: str, values: Mapping[str, float] | None = None) -> ODESystem:
+    """The textbook system ``name`` (a key of `SYSTEMS`), with parameters symbolic or set by ``values``.
+
+    Args:
+        name: one of `SYSTEMS`.
+        values: parameter name -> number (e.g. ``{"omega": 1}``); None keeps them symbolic.
+
+    Raises:
+        ValueError: for an unknown name (listing the valid ones) or an unknown parameter name.
+    """
+    if name not in SYSTEMS:
+        raise ValueError(f"unknown system {name!r}; valid: {sorted(SYSTEMS)}")
+    return SYSTEMS[name](values)
