@@ -21,8 +21,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import torch  # noqa: E402
 
-from symnb.batched import train_batched  # noqa: E402
-from symnb.data import make_dataset  # noqa: E402
+from symnb.train import train_batched  # noqa: E402
+from symnb.toy.data import make_dataset  # noqa: E402
 from symnb.train import TrainConfig, train  # noqa: E402
 
 

@@ -17,9 +17,9 @@ import time
 
 import torch
 
-from symnb.data import make_dataset
-from symnb.losses import TERMS, LossConstants, combined_loss, loss_terms, weights_tensor
-from symnb.models import ToyModel
+from symnb.toy.data import make_dataset
+from symnb.toy.loss import TERMS, LossConstants, combined_loss, loss_terms, weights_tensor
+from symnb.toy.model import ToyModel
 
 
 def _timed_step(step, theta, opt) -> float:

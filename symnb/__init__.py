@@ -1,16 +1,26 @@
 """symnb: a reproducible companion to Hao (2023), "Symmetry-regularized neural ODEs" (arXiv 2311.16628).
 
-The public API is small; chapter modules (`symnb.forward`, `symnb.noether`, `symnb.adjoint`, `symnb.losses`)
-hold the paper-specific derivations and are imported by name.
+Layers (a lower one never imports a higher one; `tests/test_layers.py` checks it):
+
+* `symnb.core`     -- model-agnostic maths: ODE systems, Lie symmetries, first integrals, Noether, the adjoint,
+  the one SymPy->torch bridge;
+* `symnb.toy`      -- the paper's model family dz/dt = sigma(theta1 z + theta2), its data and the eq-43 loss;
+* `symnb.train`    -- the one training loop (`fit`) and the toy's trainer;
+* `symnb.runs`     -- sweeps, run folders, executors, reports;
+* `symnb.chapters` -- one module per chapter of the book, each with its verdict rows;
+* `symnb.printed`  -- the paper's formulas as printed (what the chapters audit).
+
+The public API below is small; chapter modules are imported by name (``from symnb.chapters import ch1_forward``).
 """
 from .core.audit import Verdict, verdict_table
-from .core.integrals import ConservationCheck, Drift, conservation_check, numeric_drift
-from .core.lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, finite_transformation, lie_series,
-                  maps_solutions, prolong, solve_determining_equations)
-from .noether import Lagrangian, euler_lagrange, noether_charge, variational_check
 from .core.bridge import Trajectory, integrate, to_torch
+from .core.integrals import ConservationCheck, Drift, conservation_check, numeric_drift
+from .core.lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, finite_transformation,
+                       lie_series, maps_solutions, prolong, solve_determining_equations)
+from .core.noether import Lagrangian, euler_lagrange, noether_charge, variational_check
 from .core.ode import ODESystem, ode_system, total_derivative
-from .train import TrainConfig, TrainingDiverged, train
+from .core.systems import textbook_system
+from .train import FitResult, TrainConfig, TrainingDiverged, fit, train
 
 __version__ = "0.1.0"
 
@@ -19,5 +29,5 @@ __all__ = [
     "SymmetryCheck", "check_symmetry", "determining_equations", "finite_transformation", "lie_series",
     "maps_solutions", "prolong", "solve_determining_equations", "Lagrangian", "euler_lagrange", "noether_charge",
     "variational_check", "Trajectory", "integrate", "to_torch", "ODESystem", "ode_system", "total_derivative",
-    "TrainConfig", "TrainingDiverged", "train",
+    "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged", "train",
 ]

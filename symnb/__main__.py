@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import configurations, load_spec, run_sweep
+    from .runs.sweep import configurations, load_spec, run_sweep
 
     executor = "batched" if args.batched else "dask" if args.local_cluster else "local"
     spec = load_spec(args.spec, executor=executor)
@@ -62,7 +62,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import report
+    from .runs.report import report
 
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     rep = report(args.sweep_dir, args.metrics, figures=not args.no_figures, columns=columns, csv_path=args.csv)
@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 if a configuration failed, 2 for a bad spec or bad usage.
     """
     args = _parser().parse_args(argv)
-    from .sweep import SpecError
+    from .runs.sweep import SpecError
 
     try:
         return _sweep(args) if args.command == "sweep" else _report(args)

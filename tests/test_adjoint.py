@@ -5,7 +5,8 @@ import pytest
 import sympy as sp
 import torch
 
-from symnb import adjoint as A
+from symnb.chapters import ch3_adjoint as A
+from symnb.toy.activations import ACTIVATIONS
 from symnb.core.lie import Generator, check_symmetry, numeric_solution_map
 from symnb.core.bridge import integrate
 from symnb.printed import adjoint as printed
@@ -59,7 +60,7 @@ def test_cos_system_is_eq28_and_generic_sigma_is_eq6():
 # ------------------------------------------------------------------ first integrals
 
 
-@pytest.mark.parametrize("name", sorted(A.ACTIVATIONS))
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_H_K_J_are_first_integrals_for_every_activation(name):
     for key, (check, drift) in A.invariant_checks(name).items():
         assert check.status == "zero", (key, check.derivative)

@@ -1,27 +1,13 @@
 """The audit page and the library agree: every (eq, verdict) row in book/audit/chN.md is what the code computes."""
-import importlib
 import re
 from pathlib import Path
 
 import pytest
 
+from symnb.chapters import CHAPTERS, chapter, chapter_verdicts
 from symnb.core.audit import VERDICTS, Verdict, verdict_table
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = {
-    "ch1.md": ("symnb.forward", "forward_verdicts"),
-    "ch2.md": ("symnb.noether", "noether_verdicts"),
-    "ch3.md": ("symnb.adjoint", "adjoint_verdicts"),
-    "ch4.md": ("symnb.losses", "loss_verdicts"),
-    "ch5.md": ("tests.test_audit", "ablation_rows"),
-}
-
-
-def ablation_rows():
-    """Chapter 5's rows are decided by the committed CPU sweep."""
-    from symnb.report import ABLATION_FACTORS, ablation_verdicts, read_csv
-    params = [*ABLATION_FACTORS, "epochs", "lr", "n_extrap", "n_test", "n_train", "noise", "seed", "solver"]
-    return ablation_verdicts(read_csv(ROOT / "notebooks" / "data" / "ablation_cpu.csv", params=params))
 ROW = re.compile(r"^\|\s*((?:eq|claim)[^|]*?)\s*\|.*\|\s*\**(holds with a caveat|holds|wrong|typo)\**\s*\|")
 
 
@@ -34,15 +20,26 @@ def page_rows(name):
     return rows
 
 
-@pytest.mark.parametrize("name", sorted(CHAPTERS))
-def test_audit_page_matches_library(name):
-    module, func = CHAPTERS[name]
+@pytest.mark.parametrize("key", sorted(CHAPTERS))
+def test_audit_page_matches_library(key):
+    name = f"{key}.md"
     if not (ROOT / "book" / "audit" / name).exists():
-        pytest.fail(f"book/audit/{name} is missing but book/audit.md includes it")
-    source = ablation_rows if module == "tests.test_audit" else getattr(importlib.import_module(module), func)
-    computed = [(v.eq, v.verdict) for v in source()]
-    assert computed, f"{module}.{func} returned no rows"
+        pytest.fail(f"book/audit/{name} is missing for registered chapter {key}")
+    computed = [(v.eq, v.verdict) for v in chapter_verdicts(key)]
+    assert computed, f"{CHAPTERS[key]}.verdicts() returned no rows"
     assert page_rows(name) == computed
+
+
+def test_every_audit_file_has_a_chapter():
+    files = {p.stem for p in (ROOT / "book" / "audit").glob("ch*.md")}
+    assert files == set(CHAPTERS)
+    audit = (ROOT / "book" / "audit.md").read_text()
+    assert re.findall(r"\{include\}\s+audit/(\S+)\.md", audit) == sorted(CHAPTERS)
+
+
+def test_unknown_chapter_refused():
+    with pytest.raises(ValueError, match=r"unknown chapter 'ch99'; valid: \['ch1'"):
+        chapter("ch99")
 
 
 def test_every_included_chapter_file_exists():

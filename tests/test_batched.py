@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from symnb.batched import plan_batches, train_batched
+from symnb.train import plan_batches, train_batched
 from symnb.train import TrainConfig, train
 
 RTOL = 1e-10  # the stated tolerance: batched kernels may round reductions differently
@@ -78,7 +78,7 @@ def test_refusals_name_the_problem():
 
 
 def test_batched_sweep_executor_writes_the_per_config_results(tmp_path):
-    from symnb import sweep as sw
+    from symnb.runs import sweep as sw
 
     spec = sw.parse_spec({"name": "b", "notebook": "not_needed.ipynb",
                           "base": {"solver": "rk4", "epochs": 4, "n_train": 4, "n_test": 4, "n_extrap": 4},
@@ -99,7 +99,7 @@ def test_batched_sweep_executor_writes_the_per_config_results(tmp_path):
 
 
 def test_batched_spec_is_checked_against_train_config():
-    from symnb import sweep as sw
+    from symnb.runs import sweep as sw
 
     with pytest.raises(sw.SpecError, match=r"^grid.alpha: unknown parameter 'alpha'.*known: \['a1', 'a2'"):
         sw.parse_spec({"name": "b", "notebook": "x.ipynb", "grid": {"alpha": [1.0]}}, executor="batched")

@@ -4,7 +4,7 @@ import math
 import pytest
 import sympy as sp
 
-from symnb import forward as fw
+from symnb.chapters import ch1_forward as fw
 from symnb.core.lie import Generator, check_symmetry
 from symnb.printed import forward as printed
 

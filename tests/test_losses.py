@@ -3,11 +3,12 @@ import pytest
 import sympy as sp
 import torch
 
-from symnb import losses
-from symnb.data import make_dataset
-from symnb.losses import (DERIVATIVES, TERMS, LossConstants, adjoint_states, combined_loss, flow_checks, guard,
-                          loss_terms, nonfinite_origin, term_derivatives, term_values, weights_tensor)
-from symnb.models import ToyModel, adjoint_system
+from symnb.toy import loss as toy_loss
+from symnb.toy.data import make_dataset
+from symnb.chapters.ch4_loss import flow_checks, nonfinite_origin
+from symnb.toy.loss import (DERIVATIVES, TERMS, LossConstants, adjoint_states, combined_loss, guard, loss_terms,
+                            term_derivatives, term_values, weights_tensor)
+from symnb.toy.model import ToyModel, adjoint_system
 from symnb.core.bridge import to_torch
 from symnb.printed import loss as printed
 from symnb.printed.loss import theta1, theta2, z, zs
@@ -181,14 +182,14 @@ def test_bad_arguments(setup):
     with pytest.raises(ValueError, match=r"term 'q' was not evaluated; evaluated: \['f'\]"):
         values.term("q")
     with pytest.raises(ValueError, match=r"unknown quantity 'G'"):
-        losses.quantity("G")
+        toy_loss.quantity("G")
 
 
 def test_eq43_order_matches_the_registry():
     assert [TERMS[n].quantity for n in TERMS] == list(printed.EQ43_ORDER)
     assert [TERMS[n].weight for n in TERMS] == [f"a{j}" for j in range(1, 7)]
     assert TERMS["p"].flow == "adjoint" and adjoint_system("cos").states[0] == z
-    assert losses.quantity("H").free_symbols >= {z, zs}
+    assert toy_loss.quantity("H").free_symbols >= {z, zs}
 
 
 @pytest.mark.parametrize("formulation", ["printed", "guarded"])

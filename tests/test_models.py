@@ -6,8 +6,8 @@ import sympy as sp
 import torch
 
 from symnb.core.integrals import conservation_check, is_zero
-from symnb.data import make_dataset
-from symnb.models import ACTIVATIONS, ToyModel, activation, adjoint_system, closed_form_expr, model_system
+from symnb.toy.data import make_dataset
+from symnb.toy.model import ACTIVATIONS, ToyModel, activation, adjoint_system, closed_form_expr, model_system
 from symnb.core.ode import total_derivative
 from symnb.printed.loss import t, theta1, theta2, u, z, z0
 

@@ -6,12 +6,13 @@ import sympy as sp
 
 from symnb.core.audit import verdict_table
 from symnb.core.integrals import conservation_check, numeric_drift
-from symnb.noether import (
-    THETA, Lagrangian, ce_h_derivative, conserved_on_shell, cosine_model, cross_entropy_lagrangian,
-    energy, energy_flux, euler_lagrange, euler_lagrange_sympy, euler_lagrange_system, flow_derivative,
-    h_as_printed, mse_h_derivative, mse_lagrangian, noether_charge, noether_verdicts, residual_lagrangian, softmax,
-    states, substitute_dynamics, targets, time_translation, variational_check, witness_point,
-)
+from symnb.core.noether import (Lagrangian, conserved_on_shell, energy, energy_flux, euler_lagrange,
+                                euler_lagrange_sympy, euler_lagrange_system, noether_charge, substitute_dynamics,
+                                time_translation, variational_check)
+from symnb.chapters.ch2_noether import (THETA, ce_h_derivative, cosine_model, cross_entropy_lagrangian,
+                                        flow_derivative, h_as_printed, mse_h_derivative, mse_lagrangian,
+                                        noether_verdicts, residual_lagrangian, softmax, states, targets,
+                                        witness_point)
 from symnb.core.ode import jet_symbol, total_derivative
 from symnb.printed.noether import H_eq26, H_tilde_eq27, energy_section_2_3, hamiltonian_formula_eq26_27
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from symnb import sweep as sw
+from symnb.runs import sweep as sw
 from symnb.__main__ import main
-from symnb.report import collect, read_csv, report, summarize, varied_parameters, write_csv
+from symnb.runs.report import collect, read_csv, report, summarize, varied_parameters, write_csv
 
 DATA = Path(__file__).parent / "data"
 NOTEBOOK = DATA / "tiny_sweep.ipynb"
@@ -281,7 +281,7 @@ def test_summarize_matches_statistics_module(tmp_path):
 
 
 def _table(rows):
-    from symnb.report import ResultTable
+    from symnb.runs.report import ResultTable
     return ResultTable(("a", "seed"), ("loss",), tuple(rows))
 
 
@@ -298,7 +298,8 @@ def test_table_errors_name_the_valid_columns(tmp_path):
 
 def _ablation(scale) -> "ResultTable":
     """Synthetic one-at-a-time table: metric = base(seed) * scale(factor, level) in every (noise, n) group."""
-    from symnb.report import ABLATION_FACTORS, ResultTable
+    from symnb.chapters.ch5_ablation import ABLATION_FACTORS
+    from symnb.runs.report import ResultTable
     rows = []
     for noise in (0.0, 0.2):
         for n in (8, 64):
@@ -316,7 +317,7 @@ def _ablation(scale) -> "ResultTable":
 
 
 def test_one_at_a_time_pairs_runs_with_their_same_seed_baseline():
-    from symnb.report import ABLATION_FACTORS, ABLATION_GROUPS, one_at_a_time
+    from symnb.chapters.ch5_ablation import ABLATION_FACTORS, ABLATION_GROUPS, one_at_a_time
     effects = one_at_a_time(_ablation(lambda f, lv: 1 + lv * (ABLATION_FACTORS.index(f) + 1)), ABLATION_FACTORS,
                             "test_mse", ABLATION_GROUPS)
     assert len(effects) == 6 * 2 * 4
@@ -335,7 +336,7 @@ def test_one_at_a_time_pairs_runs_with_their_same_seed_baseline():
     (lambda f, lv: 0.5 if f == "a1" else 1.0, "holds with a caveat"),  # some help, none hurt
 ])
 def test_ablation_accuracy_verdict_follows_the_data(scale, accuracy):
-    from symnb.report import ablation_verdicts
+    from symnb.chapters.ch5_ablation import ablation_verdicts
     acc, rob, stab = ablation_verdicts(_ablation(scale))
     assert acc.verdict == accuracy
     assert rob.verdict == accuracy  # the same pattern in every group, the hardest included

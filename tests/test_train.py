@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from symnb.losses import BLOWUP_CONFIG, TERMS, divergence_origin
+from symnb.toy.loss import TERMS
+from symnb.chapters.ch4_loss import BLOWUP_CONFIG, divergence_origin
 from symnb.train import TrainConfig, TrainingDiverged, read_result, train, write_result
 
 SMALL = dict(epochs=40, lr=0.1, n_train=12, n_test=8, n_extrap=8)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .forward import epsilon, t, theta1, theta2, z
+from ..toy.symbols import c, epsilon, k1, k2, k3, k4, k5, k6, t, theta1, theta2, u, v, w, z  # noqa: F401
 
 __all__ = [
     "t", "z", "u", "v", "w", "theta1", "theta2", "epsilon", "c", "k1", "k2", "k3", "k4", "k5", "k6", "sigma",
@@ -19,9 +19,6 @@ __all__ = [
     "eq37", "eq38", "eq39_generator", "eq39", "eq40_z", "eq40", "u_closed_form", "eq41", "eq42",
 ]
 
-u, v, w = sp.symbols("u v w", real=True)
-c = sp.Symbol("c", real=True)
-k1, k2, k3, k4, k5, k6 = sp.symbols("k1 k2 k3 k4 k5 k6", real=True)
 sigma = sp.Function("sigma")
 T = sp.Function("T")(t)
 U = sp.Function("U")(u)

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-t, z = sp.symbols("t z", real=True)
-theta1 = sp.Symbol("theta1", real=True, nonzero=True)
-theta2 = sp.Symbol("theta2", real=True)
-c, c1, c2, c3 = sp.symbols("c c1 c2 c3", real=True)
-epsilon = sp.Symbol("epsilon", real=True)
+from ..toy.symbols import c, c1, c2, c3, epsilon, t, theta1, theta2, z  # noqa: F401  (re-exported)
+
 T = sp.Function("T")(t, z)
 Z = sp.Function("Z")(t, z)
 

@@ -17,8 +17,6 @@ MSE; the weights a1..a6 multiply, in this order, F, H, H~, P, Q, R (`EQ43_ORDER`
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
 
 __all__ = [
@@ -27,15 +25,10 @@ __all__ = [
     "Q", "R", "sample_symbols",
 ]
 
-# shared symbols: chapter 1's (t, z, theta1, theta2, epsilon, c1-c3) and chapter 3's (u, v, w, k2-k6)
-from .adjoint import k2, k3, k4, k5, k6, u, v, w  # noqa: E402
-from .forward import c1, c2, c3, t, theta1, theta2, z  # noqa: E402
-from .forward import epsilon as eps  # noqa: E402
-
-zs = sp.Symbol("z^*", real=True)          # one sample's target z_i^*
-z0 = sp.Symbol("z_0", real=True)          # its input z_i(0), enters through c^i
-S = sp.Symbol("S", positive=True)          # sum_j exp(z_j): the softmax denominator of the predictions
-S_star = sp.Symbol("S^*", positive=True)   # sum_j exp(z_j^*): the softmax denominator of the targets
+# the toy's symbols (`symnb.toy.symbols`), re-exported: the printed formulas are written in them
+from ..toy.symbols import (S, S_star, c1, c2, c3, k2, k3, k4, k5, k6, sample_symbols, t, theta1,  # noqa: E402,F401
+                           theta2, u, v, w, z, z0, zs)
+from ..toy.symbols import epsilon as eps  # noqa: E402
 
 #: The "arbitrary constants" of eq 43's sentence, in a fixed order (k4, k5 are listed by the paper but do not
 #: appear in eq 42).
@@ -56,18 +49,6 @@ def F() -> sp.Expr:
             + eps * (c1 * sp.cos(_phi) * sp.atanh(sp.sin(_phi)) / theta1 + c3 * sp.cos(_phi)))
 
 
-@lru_cache(maxsize=16)
-def sample_symbols(n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
-    """Symbols (z_1..z_n) and (zs_1..zs_n) for the N-sample forms of H and H~.
-
-    Raises:
-        ValueError: if ``n`` < 1.
-    """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"number of samples must be an integer >= 1, got {n!r}")
-    zz = tuple(sp.Symbol(f"z_{i}", real=True) for i in range(1, n + 1))
-    ss = tuple(sp.Symbol(f"z^*_{i}", real=True) for i in range(1, n + 1))
-    return zz, ss
 
 
 def H(n: int) -> sp.Expr:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -20,10 +19,11 @@ from pathlib import Path
 import torch
 from tqdm import tqdm   # plain tqdm: tqdm.auto warns on stderr in kernels without ipywidgets
 
-from .data import Dataset, make_dataset
-from .losses import (DERIVATIVES, FORMULATIONS, TERMS, LossConstants, LossValues, combined_loss, loss_terms,
+from ..core.io import atomic_write_json
+from ..toy.data import Dataset, make_dataset
+from ..toy.loss import (DERIVATIVES, FORMULATIONS, TERMS, LossConstants, LossValues, combined_loss, loss_terms,
                      weights_tensor)
-from .models import ToyModel
+from ..toy.model import ToyModel
 
 __all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "train", "write_result", "read_result", "final_mse",
            "first_nonfinite_value", "first_nonfinite_gradient"]
@@ -311,25 +311,12 @@ def train(config: TrainConfig, *, data: Dataset | None = None, progress: bool = 
 
 
 def write_result(result: TrainResult, path: str | os.PathLike) -> Path:
-    """Write ``result`` as JSON atomically: a temporary file in the same directory, then ``os.replace``.
+    """Write ``result`` as JSON atomically (`symnb.core.io.atomic_write_json`), creating its directory.
 
     Returns:
         The path written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(result.to_json(), fh, indent=1, allow_nan=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_json(path, result.to_json(), make_parents=True)
 
 
 def read_result(path: str | os.PathLike) -> dict:

@@ -26,13 +26,12 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from .data import Dataset, make_dataset
-from .losses import TERMS, LossValues, combined_loss, loss_terms, weights_tensor
+from ..toy.data import Dataset, make_dataset
+from ..toy.loss import TERMS, LossValues, combined_loss, loss_terms, weights_tensor
 # train's own helpers, so that divergence attribution and final metrics are computed the same way
-from .train import TrainConfig, TrainResult, final_mse, first_nonfinite_gradient, first_nonfinite_value, write_result
+from .toy import TrainConfig, TrainResult, final_mse, first_nonfinite_gradient, first_nonfinite_value, write_result
 
-__all__ = ["FIXED_STEP_SOLVERS", "BATCHED_FIELDS", "BatchPlan", "plan_batches", "train_batched", "train_parameters",
-           "run_batched"]
+__all__ = ["FIXED_STEP_SOLVERS", "BATCHED_FIELDS", "BatchPlan", "plan_batches", "train_batched"]
 
 FIXED_STEP_SOLVERS = ("rk4", "euler", "midpoint")
 # Fields that may differ inside one batch: they only enter the data, the start point or the weights.
@@ -211,83 +210,3 @@ def train_batched(configs: Sequence[TrainConfig], *, datasets: Sequence[Dataset]
             if res.config.output:
                 write_result(res, res.config.output)
     return out
-
-
-# ------------------------------------------------------------------------------------------- sweep executor
-def train_parameters() -> dict:
-    """`symnb.train.TrainConfig`'s fields as sweep parameters (name -> `symnb.sweep.NotebookParameter`)."""
-    from dataclasses import fields
-
-    from .sweep import NotebookParameter
-
-    kinds = {float: "float", int: "int", str: "str", bool: "bool", tuple: "list"}
-    out = {}
-    for f in fields(TrainConfig):
-        if f.name == "output":
-            continue  # the sweep decides where results go
-        kind = kinds.get(type(f.default))
-        out[f.name] = NotebookParameter(f.name, f.default, (kind,) if kind else ())
-    return out
-
-
-def run_batched(spec, sweep_dir, configs, on_done, max_batch: int | None = None) -> None:
-    """The ``batched`` executor of `symnb.sweep.run_sweep`: train ``configs`` batch by batch and move each
-    configuration's folder (``params.json`` + ``result.json`` from `symnb.train.write_result`) into place.
-
-    A batch is written only when it has finished, so an interrupted sweep loses at most the batch in progress.
-    An invalid configuration (TrainConfig refuses it) is recorded as failed; the others still run.  Fields the
-    spec leaves out take `symnb.train.TrainConfig`'s defaults (not the notebook's: the notebook is not read).
-
-    Args:
-        spec: the `symnb.sweep.SweepSpec` (loaded with ``executor="batched"``).
-        sweep_dir: ``<runs_dir>/<name>``.
-        configs: the `symnb.sweep.Config` s still to run.
-        on_done: called with one `symnb.sweep.ConfigOutcome` per configuration.
-        max_batch: largest batch (None: no limit).
-    """
-    from pathlib import Path
-
-    from . import sweep as sw
-
-    sweep_dir = Path(sweep_dir)
-    train_configs, ok = [], []
-    for c in configs:
-        try:
-            cfg = TrainConfig(**c.params)  # TrainConfig's defaults for everything the spec leaves out
-            if cfg.solver not in FIXED_STEP_SOLVERS:
-                raise ValueError(f"solver {cfg.solver!r}: the batched executor needs a fixed-step solver; "
-                                 f"allowed: {list(FIXED_STEP_SOLVERS)}")
-        except (ValueError, TypeError) as exc:
-            on_done(_place(sweep_dir, c, spec, None, f"{type(exc).__name__}: {exc}"))
-        else:
-            train_configs.append(cfg)
-            ok.append(c)
-    for plan in plan_batches(train_configs, max_batch):
-        results = train_batched([train_configs[i] for i in plan.indices])
-        for i, res in zip(plan.indices, results):
-            on_done(_place(sweep_dir, ok[i], spec, res, None))
-
-
-def _place(sweep_dir, config, spec, result, error):
-    """Write one configuration's folder in a private partial dir, then rename it into place."""
-    import json
-    import os
-    import socket
-    import uuid
-
-    from . import sweep as sw
-
-    tmp = sweep_dir / f"{sw._PARTIAL}{config.id}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
-    (tmp / ".owner").write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
-    sw._write_json(tmp / sw.PARAMS_FILE, {"id": config.id, "sweep": spec.name, "notebook": str(spec.notebook),
-                                          "executor": "batched", "parameters": dict(config.params)})
-    if result is not None:
-        write_result(result, tmp / sw.RESULT_FILE)
-    else:
-        sw._write_json(tmp / sw.ERROR_FILE, {"id": config.id, "error": error, "parameters": dict(config.params)})
-    (tmp / ".owner").unlink()
-    final = sweep_dir / config.id
-    sw._finalize(tmp, final)
-    return sw.ConfigOutcome(config.id, "failed" if error else "done", str(final), error,
-                            result.wall_time if result is not None else 0.0)

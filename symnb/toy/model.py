@@ -20,27 +20,15 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint, odeint_adjoint
 
-from .adjoint import ACTIVATIONS, adjoint_system
-from .adjoint import activation as _activation
-from .core.bridge import SOLVERS, resolve_device, to_torch
-from .core.ode import ODESystem
-from .printed.loss import t, theta1, theta2, z, z0
+from ..core.bridge import SOLVERS, resolve_device, to_torch
+from ..core.ode import ODESystem
+from .activations import ACTIVATIONS, activation
+from .symbols import t, theta1, theta2, u, v, w, z, z0
 
-__all__ = ["ACTIVATIONS", "DTYPES", "activation", "model_system", "adjoint_system", "closed_form_expr",
-           "ToyModel"]
-
-_x = sp.Symbol("x", real=True)
+__all__ = ["ACTIVATIONS", "DTYPES", "activation", "model_system", "augmented_rhs", "adjoint_system",
+           "closed_form_expr", "ToyModel"]
 
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
-
-
-def activation(name: str) -> sp.Expr:
-    """sigma(x) for an activation of chapter 3's registry `symnb.adjoint.ACTIVATIONS` (x is the real symbol ``x``).
-
-    Raises:
-        ValueError: for an unknown name; the message lists the valid ones.
-    """
-    return _activation(name)(_x)
 
 
 @lru_cache(maxsize=None)
@@ -50,7 +38,32 @@ def model_system(name: str = "cos") -> ODESystem:
     Raises:
         ValueError: for an unknown activation.
     """
-    return ODESystem(t, (z,), (_activation(name)(theta1 * z + theta2),))
+    return ODESystem(t, (z,), (activation(name)(theta1 * z + theta2),))
+
+
+def augmented_rhs(f: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    """(z', u', v', w') = (f, -u f_z, -u f_theta1, -u f_theta2) for any f(z, theta1, theta2) (eqs 5-6).
+
+    ``f`` may contain undefined functions (a generic sigma or f); the result is then for display and
+    symbolic checks only (an `ODESystem` needs concrete right-hand sides).
+    """
+    f = sp.sympify(f)
+    return (f, -u * sp.diff(f, z), -u * sp.diff(f, theta1), -u * sp.diff(f, theta2))
+
+
+@lru_cache(maxsize=None)
+def adjoint_system(name: str = "cos") -> ODESystem:
+    """The augmented adjoint system of eq 6 for dz/dt = sigma(theta1 z + theta2), states (z, u, v, w).
+
+    Derived by differentiating f: for ``name="cos"`` it is eq 28.
+
+    Args:
+        name: a key of `ACTIVATIONS`.
+
+    Raises:
+        ValueError: for an unknown activation.
+    """
+    return ODESystem(t, (z, u, v, w), augmented_rhs(activation(name)(theta1 * z + theta2)))
 
 
 _k = sp.Symbol("k", integer=True)   # branch: theta1 z0 + theta2 lies in (k pi - pi/2, k pi + pi/2)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,25 +26,25 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint, odeint_adjoint
 
-from .core.audit import Comparison, Verdict, compare
-from .core.integrals import ConservationCheck, Drift, conservation_check, is_zero, numeric_drift
-from .core.lie import (DeterminingEquations, Generator, GroupTransformation, SymmetryCheck, check_symmetry,
+from ..core.audit import Comparison, Verdict, compare
+from ..core.integrals import ConservationCheck, Drift, conservation_check, is_zero, numeric_drift
+from ..core.lie import (DeterminingEquations, Generator, GroupTransformation, SymmetryCheck, check_symmetry,
                   determining_equations, finite_transformation, lie_series, maps_solutions)
-from .core.bridge import integrate, to_torch
-from .core.ode import ODESystem, total_derivative
-from .printed import adjoint as printed
+from ..core.bridge import integrate, to_torch
+from ..core.ode import ODESystem, total_derivative
+from ..printed import adjoint as printed
+from ..toy.activations import activation
+from ..toy.model import adjoint_system, augmented_rhs
 
 __all__ = [
-    "t", "z", "u", "v", "w", "theta1", "theta2", "epsilon", "c", "k1", "k2", "k3", "k4", "k5", "k6",
-    "ACTIVATIONS", "activation", "adjoint_system", "augmented_rhs", "Comparison", "generic_comparison",
-    "cosine_comparison", "Gradients", "GradientAgreement", "torchdiffeq_gradients", "generated_gradients",
-    "gradient_agreement", "AdjointPath", "adjoint_path", "paper_adjoint_curve", "ANSATZ",
-    "adjoint_determining_equations",
-    "SeparationStep", "SymmetryDerivation", "symmetry_derivation", "printed_conditions", "eq35_sign",
-    "TransformationAudit", "transformation_audit", "eq40_residuals", "candidate_quantities", "prq_checks",
-    "PRQDrift", "prq_drifts", "prq_on_branch", "adjoint_invariants", "generic_invariant_derivatives",
-    "invariant_checks", "adjoint_verdicts", "DEFAULT_POINT", "eq34_route", "matched_constants", "q_typo_rate",
-    "kz", "AGREEMENT_ACTIVATIONS",
+    "t", "z", "u", "v", "w", "theta1", "theta2", "epsilon", "c", "k1", "k2", "k3", "k4", "k5", "k6", "Comparison",
+    "generic_comparison", "cosine_comparison", "Gradients", "GradientAgreement", "torchdiffeq_gradients",
+    "generated_gradients", "gradient_agreement", "AdjointPath", "adjoint_path", "paper_adjoint_curve", "ANSATZ",
+    "adjoint_determining_equations", "SeparationStep", "SymmetryDerivation", "symmetry_derivation",
+    "printed_conditions", "eq35_sign", "TransformationAudit", "transformation_audit", "eq40_residuals",
+    "candidate_quantities", "prq_checks", "PRQDrift", "prq_drifts", "prq_on_branch", "adjoint_invariants",
+    "generic_invariant_derivatives", "invariant_checks", "adjoint_verdicts", "DEFAULT_POINT", "eq34_route",
+    "matched_constants", "q_typo_rate", "kz", "AGREEMENT_ACTIVATIONS",
 ]
 
 t, z, u, v, w = printed.t, printed.z, printed.u, printed.v, printed.w
@@ -52,54 +52,13 @@ theta1, theta2, epsilon, c = printed.theta1, printed.theta2, printed.epsilon, pr
 k1, k2, k3, k4, k5, k6 = printed.k1, printed.k2, printed.k3, printed.k4, printed.k5, printed.k6
 _phi = theta1 * z + theta2
 
-#: Activations sigma by name: SymPy callables of one argument (the pre-activation theta1 z + theta2).
-ACTIVATIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
-    "cos": sp.cos,
-    "sin": sp.sin,
-    "tanh": sp.tanh,
-    "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
-    "softplus": lambda x: sp.log(1 + sp.exp(x)),
-    "identity": lambda x: x,
-}
 
 #: A reference point (z(0), theta1, theta2, target z*, horizon T) used by the notebook, tests and verdicts.
 DEFAULT_POINT = {"z0": 0.5, "theta": (1.1, 0.3), "target": 1.2, "t_final": 1.5}
 
 
-def activation(name: str) -> Callable[[sp.Expr], sp.Expr]:
-    """The SymPy callable registered under ``name``.
-
-    Raises:
-        ValueError: for an unknown name; the message lists the valid ones.
-    """
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid: {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
 
 
-def augmented_rhs(f: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
-    """(z', u', v', w') = (f, -u f_z, -u f_theta1, -u f_theta2) for any f(z, theta1, theta2) (eqs 5-6).
-
-    ``f`` may contain undefined functions (a generic sigma or f); the result is then for display and
-    symbolic checks only (an `ODESystem` needs concrete right-hand sides).
-    """
-    f = sp.sympify(f)
-    return (f, -u * sp.diff(f, z), -u * sp.diff(f, theta1), -u * sp.diff(f, theta2))
-
-
-@lru_cache(maxsize=None)
-def adjoint_system(name: str = "cos") -> ODESystem:
-    """The augmented adjoint system of eq 6 for dz/dt = sigma(theta1 z + theta2), states (z, u, v, w).
-
-    Derived by differentiating f: for ``name="cos"`` it is eq 28.
-
-    Args:
-        name: a key of `ACTIVATIONS`.
-
-    Raises:
-        ValueError: for an unknown activation.
-    """
-    return ODESystem(t, (z, u, v, w), augmented_rhs(activation(name)(_phi)))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -848,3 +807,8 @@ def adjoint_verdicts() -> list[Verdict]:
         "theta1 v - z u + t u f and u - theta1 w",
         "wrong" if free_nonzero and max(dict(matched.drifts).values()) < _DRIFT_TOL else "holds with a caveat"))
     return rows
+
+
+def verdicts() -> tuple[Verdict, ...]:
+    """The chapter's audit rows (the interface of `symnb.chapters`)."""
+    return tuple(adjoint_verdicts())

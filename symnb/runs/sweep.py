@@ -41,6 +41,9 @@ from pathlib import Path
 
 import yaml
 
+from ..core.io import atomic_write_json
+from ..train import FIXED_STEP_SOLVERS, TrainConfig, plan_batches, train_batched, write_result
+
 __all__ = ["SpecError", "NotebookParameter", "Config", "SweepSpec", "ConfigOutcome", "SweepResult",
            "notebook_parameters", "load_spec", "parse_spec", "config_id", "configurations", "run_config",
            "run_sweep", "SPEC_KEYS", "RESULT_FILE", "ERROR_FILE", "PARAMS_FILE", "NOTEBOOK_FILE"]
@@ -270,7 +273,6 @@ def parse_spec(data: object, base_dir: str | Path = ".", *, executor: str = "loc
         raise SpecError("notebook", f"expected a path string, got {data['notebook']!r}")
     notebook = (Path(base_dir) / data["notebook"]).resolve()
     if executor == "batched":
-        from .batched import train_parameters
         known = train_parameters()  # the notebook is not run (nor read) by this executor
     elif notebook.is_file():
         known = notebook_parameters(notebook)
@@ -393,9 +395,7 @@ class _Job:
 
 
 def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
-    os.replace(tmp, path)
+    atomic_write_json(path, data)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -632,10 +632,83 @@ def run_sweep(spec: SweepSpec, runs_dir: str | Path = "runs", *, executor: str =
         if jobs and executor == "local":
             _local_map(jobs, min(workers, len(jobs)), _visible_gpus(), on_done)
         elif jobs and executor == "batched":
-            from .batched import run_batched
             run_batched(spec, sweep_dir, [c for c in configs if c.id not in outcomes], on_done)
         elif jobs:
             _dask_map(jobs, scheduler, workers, on_done)
     finally:
         bar.close()
     return SweepResult(spec.name, str(sweep_dir), tuple(outcomes[c.id] for c in configs))
+
+
+# ------------------------------------------------------------------------------------------- sweep executor
+def train_parameters() -> dict:
+    """`symnb.train.TrainConfig`'s fields as sweep parameters (name -> `symnb.sweep.NotebookParameter`)."""
+    from dataclasses import fields
+
+    kinds = {float: "float", int: "int", str: "str", bool: "bool", tuple: "list"}
+    out = {}
+    for f in fields(TrainConfig):
+        if f.name == "output":
+            continue  # the sweep decides where results go
+        kind = kinds.get(type(f.default))
+        out[f.name] = NotebookParameter(f.name, f.default, (kind,) if kind else ())
+    return out
+
+
+def run_batched(spec, sweep_dir, configs, on_done, max_batch: int | None = None) -> None:
+    """The ``batched`` executor of `symnb.sweep.run_sweep`: train ``configs`` batch by batch and move each
+    configuration's folder (``params.json`` + ``result.json`` from `symnb.train.write_result`) into place.
+
+    A batch is written only when it has finished, so an interrupted sweep loses at most the batch in progress.
+    An invalid configuration (TrainConfig refuses it) is recorded as failed; the others still run.  Fields the
+    spec leaves out take `symnb.train.TrainConfig`'s defaults (not the notebook's: the notebook is not read).
+
+    Args:
+        spec: the `symnb.sweep.SweepSpec` (loaded with ``executor="batched"``).
+        sweep_dir: ``<runs_dir>/<name>``.
+        configs: the `symnb.sweep.Config` s still to run.
+        on_done: called with one `symnb.sweep.ConfigOutcome` per configuration.
+        max_batch: largest batch (None: no limit).
+    """
+    from pathlib import Path
+
+    sweep_dir = Path(sweep_dir)
+    train_configs, ok = [], []
+    for c in configs:
+        try:
+            cfg = TrainConfig(**c.params)  # TrainConfig's defaults for everything the spec leaves out
+            if cfg.solver not in FIXED_STEP_SOLVERS:
+                raise ValueError(f"solver {cfg.solver!r}: the batched executor needs a fixed-step solver; "
+                                 f"allowed: {list(FIXED_STEP_SOLVERS)}")
+        except (ValueError, TypeError) as exc:
+            on_done(_place(sweep_dir, c, spec, None, f"{type(exc).__name__}: {exc}"))
+        else:
+            train_configs.append(cfg)
+            ok.append(c)
+    for plan in plan_batches(train_configs, max_batch):
+        results = train_batched([train_configs[i] for i in plan.indices])
+        for i, res in zip(plan.indices, results):
+            on_done(_place(sweep_dir, ok[i], spec, res, None))
+
+
+def _place(sweep_dir, config, spec, result, error):
+    """Write one configuration's folder in a private partial dir, then rename it into place."""
+    import json
+    import os
+    import socket
+    import uuid
+
+    tmp = sweep_dir / f"{_PARTIAL}{config.id}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    (tmp / ".owner").write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+    _write_json(tmp / PARAMS_FILE, {"id": config.id, "sweep": spec.name, "notebook": str(spec.notebook),
+                                          "executor": "batched", "parameters": dict(config.params)})
+    if result is not None:
+        write_result(result, tmp / RESULT_FILE)
+    else:
+        _write_json(tmp / ERROR_FILE, {"id": config.id, "error": error, "parameters": dict(config.params)})
+    (tmp / ".owner").unlink()
+    final = sweep_dir / config.id
+    _finalize(tmp, final)
+    return ConfigOutcome(config.id, "failed" if error else "done", str(final), error,
+                            result.wall_time if result is not None else 0.0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .models import ToyModel
+from ..toy.model import ToyModel
 
 __all__ = ["Dataset", "make_dataset"]
 

@@ -12,13 +12,13 @@ from functools import lru_cache
 import sympy as sp
 import torch
 
-from .core.audit import Comparison, Verdict, compare
-from .core.integrals import ConservationCheck, conservation_check, is_zero, numeric_drift
-from .core.lie import (Generator, SymmetrySolution, check_symmetry, determining_equations, lie_series,
+from ..core.audit import Comparison, Verdict, compare
+from ..core.integrals import ConservationCheck, conservation_check, is_zero, numeric_drift
+from ..core.lie import (Generator, SymmetrySolution, check_symmetry, determining_equations, lie_series,
                   numeric_solution_map, prolong, solve_determining_equations)
-from .core.bridge import evaluate, integrate, to_torch
-from .core.ode import ODESystem, total_derivative
-from .printed import forward as printed
+from ..core.bridge import evaluate, integrate, to_torch
+from ..core.ode import ODESystem, total_derivative
+from ..printed import forward as printed
 
 __all__ = ["cosine_model", "Comparison", "general_condition", "ansatz_condition", "symmetry_solution",
            "paper_generator", "closed_form_check", "ClosedFormCheck", "lie_series_vs_truncation", "solution_map_errors",
@@ -347,3 +347,8 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
                         f"drift {drift:.2e} at eps = {cfg.eps}; dt_bar/dt = c1 eps + 1, not 1",
                         "holds" if f1.conserved else "wrong"))
     return rows
+
+
+def verdicts() -> tuple[Verdict, ...]:
+    """The chapter's audit rows at the book's reference configuration (the interface of `symnb.chapters`)."""
+    return tuple(forward_verdicts())
