@@ -3,7 +3,7 @@
 The grid is 8 values of the weight a1 (eq 43) x 8 seeds, noise 0.05, fixed-step rk4 -- the kind of grid the
 ablation chapter sweeps.  Both paths get the same pre-drawn datasets (drawing them is the same work either way
 and is timed separately); the loop calls `symnb.train.train` once per configuration, the batched path calls
-`symnb.batched.train_batched` once.  It also checks that both give the same thetas.
+`symnb.train.train_batched` once.  It also checks that both give the same thetas.
 
     python benchmarks/batched_sweep.py            # CPU, about 30 s on 2 cores
     python benchmarks/batched_sweep.py --device cuda
@@ -21,9 +21,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import torch  # noqa: E402
 
-from symnb.train import train_batched  # noqa: E402
-from symnb.toy.data import make_dataset  # noqa: E402
-from symnb.train import TrainConfig, train  # noqa: E402
+from symnb.train import TrainConfig, train, train_batched  # noqa: E402
 
 
 def main() -> None:
@@ -38,14 +36,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     a1_values = [10.0 ** (-3 + 4 * k / max(args.weights - 1, 1)) for k in range(args.weights)]
-    configs = [TrainConfig(solver="rk4", epochs=args.epochs, n_train=args.n_train, noise=0.05, a1=a, seed=s,
-                           device=args.device) for a in a1_values for s in range(args.seeds)]
+    configs = [TrainConfig.from_params(solver="rk4", epochs=args.epochs, n_train=args.n_train, noise=0.05, a1=a,
+                                       seed=s, device=args.device) for a in a1_values for s in range(args.seeds)]
     t0 = time.perf_counter()
     cache = {}
     for c in configs:  # one draw per seed, shared by every weight (as train_batched does by itself)
         if c.seed not in cache:
-            cache[c.seed] = make_dataset(c.model, c.theta_star, n_train=c.n_train, n_test=c.n_test,
-                                         n_extrap=c.n_extrap, noise=c.noise, horizon=c.horizon, seed=c.seed)
+            cache[c.seed] = c.dataset()
     datasets = [cache[c.seed] for c in configs]
     t_data = time.perf_counter() - t0
 

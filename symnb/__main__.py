@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="Dask scheduler address of a running cluster (e.g. from dask-jobqueue)")
     where.add_argument("--local-cluster", action="store_true", help="run on a Dask LocalCluster")
     where.add_argument("--batched", action="store_true",
-                       help="train configurations in vectorized batches in this process (symnb.batched; no "
+                       help="train configurations in vectorized batches in this process (symnb.train; no "
                             "notebook runs; parameters are symnb.train.TrainConfig fields; fixed-step solver)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.add_argument("--dry-run", action="store_true", help="validate and list configurations; run nothing")

@@ -1,4 +1,4 @@
-"""Batched training equals per-configuration training (symnb.batched vs symnb.train)."""
+"""Batched training equals per-configuration training (symnb.train vs symnb.train)."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ RTOL = 1e-10  # the stated tolerance: batched kernels may round reductions diffe
 
 
 def _cfg(**kw) -> TrainConfig:
-    return TrainConfig(**{"solver": "rk4", "epochs": 8, "n_train": 8, "n_test": 8, "n_extrap": 8, **kw})
+    return TrainConfig.from_params(**{"solver": "rk4", "epochs": 8, "n_train": 8, "n_test": 8, "n_extrap": 8, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +68,12 @@ def test_results_are_written_when_output_is_set(tmp_path):
 
 
 def test_refusals_name_the_problem():
-    with pytest.raises(ValueError, match=r"configs\[1\].solver = 'dopri5': batched training needs a fixed-step "
+    with pytest.raises(ValueError, match=r"configs\[1\]: solver 'dopri5': batched training needs a fixed-step "
                                          r"solver .*allowed: \['rk4', 'euler', 'midpoint'\]"):
-        train_batched([_cfg(), TrainConfig(epochs=1)])
+        train_batched([_cfg(), TrainConfig.from_params(epochs=1)])
     with pytest.raises(ValueError, match="got 0 datasets for 1 configurations"):
         train_batched([_cfg()], datasets=[])
-    with pytest.raises(ValueError, match="max_batch must be >= 1 or None, got 0"):
+    with pytest.raises(ValueError, match="max_batch must be an integer >= 1 or None, got 0"):
         plan_batches([_cfg()], max_batch=0)
 
 
@@ -92,7 +92,7 @@ def test_batched_sweep_executor_writes_the_per_config_results(tmp_path):
         if c.params["solver"] != "rk4":
             continue
         stored = json.loads((tmp_path / "runs" / "b" / c.id / sw.RESULT_FILE).read_text())
-        want = train(TrainConfig(**c.params), progress=False)
+        want = train(TrainConfig.from_params(**c.params), progress=False)
         assert all(_close(x, y) for x, y in zip(stored["theta"], want.theta))
     again = sw.run_sweep(spec, tmp_path / "runs", executor="batched", progress=False)
     assert len(again.ids("skipped")) == 4

@@ -201,3 +201,10 @@ def test_fused_closed_path_equals_the_per_term_derivatives(setup, formulation):
                              formulation=formulation)
         expected = (d ** 2).mean(0) if TERMS[name].pooled else (d ** 2).mean((0, -1))
         assert torch.allclose(values.term(name), expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sin", "identity"])
+def test_regularizers_refuse_activations_eq42_was_not_derived_for(activation):
+    with pytest.raises(ValueError, match=rf"activation '{activation}': the regularizers of eq 43 use the quantities "
+                                         r"of eq 42, which the paper derives for sigma = cos only"):
+        toy_loss.time_derivative("f", activation)

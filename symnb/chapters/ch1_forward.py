@@ -1,6 +1,6 @@
 """Chapter 1: the forward Lie symmetry of dz/dt = cos(theta1 z + theta2) (paper §3.1-3.2, eqs 7-14, 18-25).
 
-Each function derives one object with `symnb.lie` / `symnb.conservation` and compares it with the paper's
+Each function derives one object with `symnb.core.lie` / `symnb.core.integrals` and compares it with the paper's
 printed form in `symnb.printed.forward`; `forward_verdicts` collects the verdict rows of the audit page.
 """
 from __future__ import annotations

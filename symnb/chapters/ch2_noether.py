@@ -37,7 +37,7 @@ def targets(n: int) -> tuple[sp.Symbol, ...]:
 
 
 def cosine_model(n: int) -> ODESystem:
-    """dz_i/dt = cos(theta_1 z_i + theta_2), i = 1..N: N copies of `symnb.models.model_system` ("cos")."""
+    """dz_i/dt = cos(theta_1 z_i + theta_2), i = 1..N: N copies of `symnb.toy.model.model_system` ("cos")."""
     f = model_system("cos").rhs[0]
     zz = states(n)
     return ODESystem(T, zz, tuple(f.subs(z, zi) for zi in zz))

@@ -309,7 +309,7 @@ kz = sp.Symbol("k_Z", real=True)
 
 @lru_cache(maxsize=None)
 def adjoint_determining_equations() -> DeterminingEquations:
-    """pr^(1) X (Delta_i)|_{Delta=0} for eq 28 under `ANSATZ` (via `symnb.lie.determining_equations`).
+    """pr^(1) X (Delta_i)|_{Delta=0} for eq 28 under `ANSATZ` (via `symnb.core.lie.determining_equations`).
 
     Equations come in the state order (z, u, v, w): the paper's Delta_4, Delta_1, Delta_2, Delta_3.
     """
@@ -328,7 +328,7 @@ def _equation(state: sp.Symbol) -> sp.Expr:
 
 @lru_cache(maxsize=None)
 def printed_conditions() -> tuple[Comparison, ...]:
-    """Eqs 32 and 36 as printed vs `symnb.lie`'s symmetry conditions for Delta_1 (u) and Delta_2 (v).
+    """Eqs 32 and 36 as printed vs `symnb.core.lie`'s symmetry conditions for Delta_1 (u) and Delta_2 (v).
 
     Also eq 32's last line: the first condition divided by theta1 sin(theta1 z + theta2), as the paper does.
     """
@@ -364,7 +364,7 @@ class SymmetryDerivation:
     Attributes:
         steps: the separation steps, in order.
         generator: the resulting generator with constants k2..k5.
-        check: `symnb.lie.check_symmetry` of that generator against eq 28.
+        check: `symnb.core.lie.check_symmetry` of that generator against eq 28.
         z_forced: True when the Delta_4 condition forces Z = 0 and k1 = 0 (rather than Z = 0 being a choice).
     """
 
@@ -451,8 +451,8 @@ def _step_linear(eq: sp.Expr, func: sp.Expr, divisor: sp.Expr, name: sp.Symbol, 
 def symmetry_derivation() -> SymmetryDerivation:
     """Solve the determining equations of eq 28 under `ANSATZ`, step by step (eqs 32-38), and check the result.
 
-    `symnb.lie.solve_determining_equations` does not finish on this 4-D system in reasonable time, so the
-    chapter's steps are written out here; each uses the equations produced by `symnb.lie`.
+    `symnb.core.lie.solve_determining_equations` does not finish on this 4-D system in reasonable time, so the
+    chapter's steps are written out here; each uses the equations produced by `symnb.core.lie`.
     """
     f = _unknowns()
     T, U, V, W, Z = f["T"], f["U"], f["V"], f["W"], f["Z"]
@@ -578,7 +578,7 @@ def _sampled_nonzero(expr: sp.Expr, samples: int = 3, seed: int = 0) -> bool:
 
 
 def _flow_check(quantity: sp.Expr, system: ODESystem) -> ConservationCheck:
-    """Like `symnb.conservation.conservation_check`, cheaper for the asin(tanh(.)) terms of eqs 41-42.
+    """Like `symnb.core.integrals.conservation_check`, cheaper for the asin(tanh(.)) terms of eqs 41-42.
 
     D_t is expanded and sqrt(1 - tanh(x)^2) replaced by 1/cosh(x) (x real); a numeric counterexample at an exact
     point proves "nonzero" without the (slow) full ``simplify``; otherwise `is_zero` decides.

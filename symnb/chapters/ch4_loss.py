@@ -2,19 +2,23 @@
 term measures along the model's own flow, and the verdict rows of eqs 16, 17, 42, 43 and the §4 claims."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 import torch
 
-from collections.abc import Sequence
-
+from ..core.audit import Verdict
 from ..core.bridge import to_torch
+from ..toy.data import make_dataset
 from ..toy.loss import (_ARGS, DERIVATIVES, TERMS, LossConstants, _as_tensor, _compiled, _point, _term, _with_pools,
                         adjoint_states, term_derivatives, time_derivative)
 from ..toy.model import ToyModel
 from ..toy.symbols import z
+from ..train import TrainConfig, train
+
+
 # ---------------------------------------------------------------------------------------------------------
 # analysis: where a non-finite value is born, what each term measures along the flow
 
@@ -111,8 +115,6 @@ def finiteness(name: str, model: ToyModel, trajectory: torch.Tensor, inputs: tor
 def saturated_example(dtype: str = "float32", horizon: float = 6.0, theta=(2.0, 0.2), n: int = 16) -> tuple:
     """(model, trajectory, inputs, targets, theta, times) in the saturated regime: trajectories that reach the
     fixed point cos(theta1 z + theta2) = 0 to within rounding (theta1 T large)."""
-    from ..toy.data import make_dataset
-
     model = ToyModel(dtype=dtype)
     data = make_dataset(model, theta, n_train=n, n_test=1, n_extrap=1, horizon=horizon)
     th = model.tensor(theta)
@@ -151,8 +153,6 @@ def flow_checks(constants: LossConstants = LossConstants(), theta=(1.0, 0.2), *,
 
 @lru_cache(maxsize=16)
 def _flow_checks(constants, theta, n, horizon, rtols, seed) -> tuple[FlowCheck, ...]:
-    from ..toy.data import make_dataset
-
     model = ToyModel()
     data = make_dataset(model, theta, n_train=n, n_test=1, n_extrap=1, noise=0.1, horizon=horizon, seed=seed)
     th = model.tensor(theta)
@@ -172,8 +172,6 @@ def _flow_checks(constants, theta, n, horizon, rtols, seed) -> tuple[FlowCheck, 
 def derivative_agreement(constants: LossConstants = LossConstants(), theta=(0.7, -0.1), *, n: int = 8,
                          horizon: float = 1.0) -> float:
     """max |closed-form D_t - autograd D_t| / (1 + max |D_t|) over all six terms on one trajectory (float64)."""
-    from ..toy.data import make_dataset
-
     model = ToyModel()
     data = make_dataset(model, (1.0, 0.2), n_train=n, n_test=1, n_extrap=1, noise=0.05, horizon=horizon)
     th = model.tensor(theta)
@@ -198,8 +196,6 @@ def divergence_origin(result) -> NonFiniteOrigin:
     Raises:
         ValueError: if the run did not diverge, or diverged in the gradient only (no non-finite value to trace).
     """
-    from ..toy.data import make_dataset
-
     if result.status != "diverged":
         raise ValueError(f"run status is {result.status!r}, not 'diverged': nothing to trace")
     cfg = result.config
@@ -207,26 +203,23 @@ def divergence_origin(result) -> NonFiniteOrigin:
         raise ValueError(f"divergence at the {result.divergence['stage']} of {result.divergence['term']!r}: "
                          f"only non-finite regularizer values can be traced")
     model = cfg.model
-    data = make_dataset(model, cfg.theta_star, n_train=cfg.n_train, n_test=cfg.n_test, n_extrap=cfg.n_extrap,
-                        noise=cfg.noise, horizon=cfg.horizon, input_range=cfg.input_range,
-                        extrap_range=cfg.extrap_range, seed=cfg.seed)
+    data = cfg.dataset()
     theta = model.tensor(result.theta)
-    times = torch.linspace(0.0, cfg.horizon, cfg.n_grid, dtype=model.torch_dtype, device=model.torch_device)
+    times = torch.linspace(0.0, cfg.data.horizon, cfg.loss.n_grid, dtype=model.torch_dtype,
+                           device=model.torch_device)
     with torch.no_grad():
         traj = model.solve(data.train_inputs, theta, times)
     return nonfinite_origin(result.divergence["term"], model, traj, data.train_inputs, data.train_targets, theta,
-                            times, cfg.constants, formulation=cfg.formulation)
+                            times, cfg.loss.constants, formulation=cfg.loss.formulation)
 
 
 @lru_cache(maxsize=1)
 def _verdict_runs() -> dict:
-    from ..train import TrainConfig, train
-
-    base = TrainConfig(epochs=40, lr=0.1, n_train=16)
+    base = TrainConfig.from_params(epochs=40, lr=0.1, n_train=16)
     six = {f"a{j}": 1.0 for j in range(1, 7)}
     runs = {"baseline": train(base, progress=False), "all": train(base.replace(**six), progress=False,
                                                                    raise_on_divergence=False)}
-    blow = TrainConfig(epochs=40, n_train=16, **BLOWUP_CONFIG)
+    blow = TrainConfig.from_params(epochs=40, n_train=16, **BLOWUP_CONFIG)
     runs["blowup"] = train(blow, progress=False, raise_on_divergence=False)
     runs["guarded"] = train(blow.replace(formulation="guarded"), progress=False, raise_on_divergence=False)
     return runs
@@ -241,10 +234,8 @@ def loss_verdicts() -> list:
     """Verdict rows for eqs 16, 17, 42, 43 and the §4 claims, each decided by a computation here.
 
     Returns:
-        list[`symnb.audit.Verdict`] in the order of book/audit/ch4.md.
+        list[`symnb.core.audit.Verdict`] in the order of book/audit/ch4.md.
     """
-    from ..core.audit import Verdict
-
     agree = derivative_agreement()
     checks = {c.term: c for c in flow_checks(LossConstants(eps=0.0))}
     checks_eps = {c.term: c for c in flow_checks(LossConstants())}
@@ -274,7 +265,7 @@ def loss_verdicts() -> list:
                 "for a trajectory-dependent k6, not an arbitrary one",
                 "holds with a caveat"),
         Verdict("claim §4 (blow-up)", "the arcsin of the cosine symmetry makes training blow up",
-                (f"reproduced: {blow.config.dtype}, T = {blow.config.horizon:g}: non-finite MSE_{blow.divergence.get('term')} "
+                (f"reproduced: {blow.config.model.dtype}, T = {blow.config.data.horizon:g}: non-finite MSE_{blow.divergence.get('term')} "
                  f"at step {blow.divergence.get('step')}; first non-finite operation {origin} (at the fixed point "
                  f"sin = 1); arcsin (in Q) gives {q.autograd}/{q.points} non-finite dQ/dt by autograd, "
                  f"{q.closed} in closed form; guarded rewrite: {q.guarded} non-finite, trains: {guarded.status}") if blow.status == "diverged"

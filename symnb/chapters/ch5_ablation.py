@@ -71,7 +71,7 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
         metric: the accuracy metric (default: MSE on clean held-out data).
 
     Returns:
-        Three `symnb.audit.Verdict` rows: accuracy, robustness (noisy/scarce data), stability.
+        Three `symnb.core.audit.Verdict` rows: accuracy, robustness (noisy/scarce data), stability.
     """
     from ..core.audit import Verdict
 

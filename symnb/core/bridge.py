@@ -15,7 +15,7 @@ from torchdiffeq import odeint
 
 from .ode import ODESystem
 
-__all__ = ["to_torch", "Trajectory", "integrate", "DEVICES", "resolve_device"]
+__all__ = ["to_torch", "vector_field", "Trajectory", "integrate", "DEVICES", "resolve_device"]
 
 # Solvers of torchdiffeq we expose; the dict's keys are the accepted names (torchdiffeq's own style).
 SOLVERS = ("dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2", "rk4", "euler", "midpoint", "explicit_adams",
@@ -63,6 +63,38 @@ def to_torch(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr] | sp.Expr) -> C
     return _lambdify(tuple(args), exprs)
 
 
+def vector_field(states: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], *, t: sp.Symbol | None = None,
+                 params: Sequence[sp.Symbol] = (), axis: int = -1) -> Callable[..., torch.Tensor]:
+    """The right-hand side dy/dt = f(t, y) as a torchdiffeq field, compiled by `to_torch` -- the one wrapper.
+
+    Args:
+        states: the symbols of y's components, in order along ``axis``.
+        exprs: f, one expression per state.
+        t: the time symbol if f depends on it (None: autonomous; the time argument is ignored).
+        params: symbols whose values are passed after the state, as extra arguments of the field.
+        axis: the dimension of y that holds the components (-1: y is (..., k); 0: y is (k, ...)).
+
+    Returns:
+        ``field(t, y, *param_values) -> dy/dt`` with y's shape, dtype and device (constant components are
+        broadcast).
+
+    Raises:
+        ValueError: if the number of expressions differs from the number of states.
+    """
+    states, exprs = tuple(states), tuple(sp.sympify(e) for e in exprs)
+    if len(states) != len(exprs):
+        raise ValueError(f"{len(exprs)} expressions for {len(states)} states {list(states)}")
+    fn = to_torch(((t,) if t is not None else ()) + states + tuple(params), exprs)
+
+    def field(time: torch.Tensor, y: torch.Tensor, *values) -> torch.Tensor:
+        comps = y.unbind(axis)
+        out = fn(*((time,) if t is not None else ()), *comps, *values)
+        return torch.stack([torch.as_tensor(o, dtype=y.dtype, device=y.device).expand(comps[0].shape) for o in out],
+                           dim=axis)
+
+    return field
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """A numerical solution: ``states[i, j]`` is state j at ``times[i]``."""
@@ -105,14 +137,9 @@ def integrate(system: ODESystem, x0: Sequence[float], times: Sequence[float] | t
         raise ValueError(f"x0 has {len(x0)} entries but the system has states {list(system.states)}")
     params = _check_values(system, values or {})
     rhs = tuple(sp.sympify(f).subs(params) for f in system.rhs)
-    fn = to_torch((system.t, *system.states), rhs)
+    field = vector_field(system.states, rhs, t=system.t)
     t = torch.as_tensor(times, dtype=torch.float64)
     y0 = torch.as_tensor(x0, dtype=torch.float64)
-
-    def field(tt: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = fn(tt, *y.unbind(-1))
-        return torch.stack([torch.as_tensor(o, dtype=y.dtype).expand(y.shape[:-1]) for o in out], dim=-1)
-
     with torch.no_grad():
         ys = odeint(field, y0, t, method=method, rtol=rtol, atol=atol)
     return Trajectory(t, ys, system)

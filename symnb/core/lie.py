@@ -24,7 +24,7 @@ import torch
 from torchdiffeq import odeint
 
 from .integrals import is_zero
-from .bridge import evaluate, integrate, to_torch
+from .bridge import evaluate, integrate, vector_field
 from .ode import ODESystem, jet_symbol, total_derivative
 
 __all__ = [
@@ -426,7 +426,7 @@ def check_symmetry(generator: Generator) -> SymmetryCheck:
     """Check a proposed generator against its system (eq 9), for any number of equations.
 
     Each residual is simplified; one that does not simplify to 0 is evaluated at random points to tell
-    "nonzero" from "undecided" (see `symnb.conservation.is_zero`).
+    "nonzero" from "undecided" (see `symnb.core.integrals.is_zero`).
     """
     residuals = tuple(sp.simplify(r) for r in symmetry_condition(generator))
     return SymmetryCheck(generator, residuals, tuple(is_zero(r) for r in residuals))
@@ -534,12 +534,7 @@ def numeric_flow(generator: Generator, points: torch.Tensor, eps: float, values:
     leftover = set().union(*(c.free_symbols for c in comps)) - set(generator.variables)
     if leftover:
         raise ValueError(f"no numeric value for symbol(s) {sorted(map(str, leftover))} in the generator")
-    fn = to_torch(generator.variables, comps)
-
-    def field(_: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-        out = fn(*p.unbind(-1))
-        return torch.stack([torch.as_tensor(o, dtype=p.dtype).expand(p.shape[:-1]) for o in out], dim=-1)
-
+    field = vector_field(generator.variables, comps)  # autonomous in eps
     grid = torch.tensor([0.0, eps], dtype=torch.float64)
     with torch.no_grad():
         return odeint(field, points.to(torch.float64), grid, rtol=rtol, atol=atol)[-1]

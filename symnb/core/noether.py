@@ -1,14 +1,14 @@
 """Variational symmetries, Noether charges and the paper's two loss "Hamiltonians" (§2.3, §3.3; eqs 4, 15, 26-27).
 
 A first-order Lagrangian L(t, x, x_t) lives on the first jet space: ``x_t`` is the jet symbol of
-`symnb.ode.jet_symbol`, and D_t is the formal total derivative ``total_derivative(..., on_shell=False)``.
+`symnb.core.ode.jet_symbol`, and D_t is the formal total derivative ``total_derivative(..., on_shell=False)``.
 
 * Euler-Lagrange operator (eq 4): E_i(L) = dL/dx_i - D_t(dL/dx_t,i).  The paper writes eq 4 as
   dL/dz_i = d/dt dL/dzdot_i, i.e. E_i(L) = 0.  `euler_lagrange_sympy` recomputes it with
   ``sympy.calculus.euler.euler_equations`` as a cross-check.
 * Variational symmetry (eq 15): a point generator X = tau d/dt + sum xi_i d/dx_i is one (with gauge term B) when
-  pr X(L) + L D_t(tau) = D_t(B) identically (Olver 1986, Thm 4.12 and eq 4.36).  X is a `symnb.lie.Generator`
-  on the Lagrangian's jet space (`Lagrangian.generator`) and pr X is `symnb.lie.prolong`.
+  pr X(L) + L D_t(tau) = D_t(B) identically (Olver 1986, Thm 4.12 and eq 4.36).  X is a `symnb.core.lie.Generator`
+  on the Lagrangian's jet space (`Lagrangian.generator`) and pr X is `symnb.core.lie.prolong`.
 * Noether charge: I = sum xi_i dL/dx_t,i + tau (L - sum x_t,i dL/dx_t,i) - B.  On the jet space
   D_t I = -sum Q_i E_i(L) with characteristic Q_i = xi_i - tau x_t,i, so I is conserved on solutions of the
   Euler-Lagrange equations -- and only there.  Time translation (tau=1, xi=0, B=0) gives I = -E with the
@@ -164,7 +164,7 @@ class VariationalCheck:
     Attributes:
         holds: True when the residual is identically 0 (X is a variational symmetry with gauge term B).
         residual: pr X(L) + L D_t(tau) - D_t(B), simplified.
-        status: ``"zero"``, ``"nonzero"`` or ``"undecided"`` (see `symnb.conservation.is_zero`).
+        status: ``"zero"``, ``"nonzero"`` or ``"undecided"`` (see `symnb.core.integrals.is_zero`).
     """
 
     holds: bool
@@ -175,8 +175,8 @@ class VariationalCheck:
 def variational_check(lag: Lagrangian, generator: Generator, gauge: sp.Expr = 0) -> VariationalCheck:
     """Is ``generator`` a variational symmetry of ``lag`` with gauge term ``gauge`` = B(t, x)?  (eq 15).
 
-    ``generator`` is a `symnb.lie.Generator` on ``lag.jet`` (`Lagrangian.generator`); its first prolongation
-    (`symnb.lie.prolong`, paper eqs 10-11) acts on L.
+    ``generator`` is a `symnb.core.lie.Generator` on ``lag.jet`` (`Lagrangian.generator`); its first prolongation
+    (`symnb.core.lie.prolong`, paper eqs 10-11) acts on L.
     """
     _check_generator(lag, generator)
     gauge = sp.sympify(gauge)
@@ -265,7 +265,7 @@ def euler_lagrange_system(lag: Lagrangian) -> EulerLagrangeFlow:
 
 
 def conserved_on_shell(lag: Lagrangian, quantity: sp.Expr) -> ConservationCheck:
-    """`symnb.conservation.conservation_check` of a jet function along the EL equations of a regular L."""
+    """`symnb.core.integrals.conservation_check` of a jet function along the EL equations of a regular L."""
     flow = euler_lagrange_system(lag)
     return conservation_check(flow.on_phase(quantity), flow.system)
 

@@ -1,6 +1,6 @@
 """The paper's printed formulas for the backpropagation (adjoint) dynamics (§2.1 and §3.4, eqs 5-6, 28-42).
 
-Typed in as printed: these are the objects under audit; `symnb.adjoint` derives its own versions and compares.
+Typed in as printed: these are the objects under audit; `symnb.chapters.ch3_adjoint` derives its own versions and compares.
 Symbols: t, z, theta1, theta2 are chapter 1's (`symnb.printed.forward`); u, v, w are the adjoints a, a_theta1,
 a_theta2 (the paper's renaming above eq 6); k1..k6 and c the paper's constants; epsilon the group parameter;
 ``sigma`` an undefined activation for the generic eq 6.  Derivatives of the unknown infinitesimals are written

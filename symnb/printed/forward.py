@@ -1,6 +1,6 @@
 """The paper's printed formulas for the forward dynamics (§3.1-3.2, eqs 19-25), typed in as printed.
 
-These are the objects under audit; `symnb.forward` derives its own versions and compares.
+These are the objects under audit; `symnb.chapters.ch1_forward` derives its own versions and compares.
 Symbols: t, z real; theta1, theta2 real; c, c1, c2, c3 constants; epsilon the group parameter.
 """
 from __future__ import annotations

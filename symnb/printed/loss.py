@@ -3,7 +3,7 @@
 Hao (2023), §3.5, eq 42 lists six "conserved quantities" for the cosine toy model dz_i/dt = cos(theta1 z_i +
 theta2).  They are typed here exactly as printed -- including the paper's own symbols c^i (built from z_i(0)),
 u_i, v, w and the constants epsilon, c1-c3, k2, k3, k6 -- because they are what chapter 4 trains and audits.
-Nothing here is simplified or corrected; `symnb.losses` differentiates these expressions along the flow.
+Nothing here is simplified or corrected; `symnb.toy.loss` differentiates these expressions along the flow.
 
 Conventions (the paper's, kept):
   * ``c^i = atanh(sin(theta1 z_i(0) + theta2)) / theta1`` (printed under eq 42) -- `c_i` below.

@@ -2,7 +2,7 @@
 
 Each function returns the right-hand side exactly as the paper prints it, for N states, in the symbols of
 `symnb.printed.loss.sample_symbols`: states ``z_i`` and targets ``z^*_i``, parameters ``theta_1, theta_2`` (real).
-Nothing here is derived; `symnb.noether` derives its own objects and the notebook compares the two.
+Nothing here is derived; `symnb.chapters.ch2_noether` derives its own objects and the notebook compares the two.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Collect a sweep's per-configuration results into one table (CSV), group statistics and standard figures.
 
-A sweep directory (see `symnb.sweep`) holds one folder per configuration with ``params.json`` and either
+A sweep directory (see `symnb.runs.sweep`) holds one folder per configuration with ``params.json`` and either
 ``result.json`` or ``error.json``.  `collect` turns them into a `ResultTable`: one row per configuration with
 its id, status, parameters and the scalar entries of its result (nested mappings flattened as ``a.b``).
 """

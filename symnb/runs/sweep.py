@@ -583,7 +583,7 @@ def run_sweep(spec: SweepSpec, runs_dir: str | Path = "runs", *, executor: str =
         executor: ``"local"`` (papermill subprocesses on ``workers`` slots, one GPU each when GPUs exist) or
             ``"dask"`` (``scheduler`` address of a running cluster; a `LocalCluster` of ``workers`` processes
             when ``scheduler`` is None; Dask workers must see the same filesystem as ``runs_dir``) or
-            ``"batched"`` (no notebook: `symnb.batched.train_batched` trains whole batches of configurations
+            ``"batched"`` (no notebook: `symnb.train.train_batched` trains whole batches of configurations
             in this process and writes the same run folders; the spec must be loaded with
             ``executor="batched"``).
         workers: concurrent configurations (local slots, or LocalCluster processes).
@@ -642,21 +642,19 @@ def run_sweep(spec: SweepSpec, runs_dir: str | Path = "runs", *, executor: str =
 
 # ------------------------------------------------------------------------------------------- sweep executor
 def train_parameters() -> dict:
-    """`symnb.train.TrainConfig`'s fields as sweep parameters (name -> `symnb.sweep.NotebookParameter`)."""
-    from dataclasses import fields
-
-    kinds = {float: "float", int: "int", str: "str", bool: "bool", tuple: "list"}
+    """`symnb.train.TrainConfig`'s flat parameters as sweep parameters (name -> `NotebookParameter`)."""
+    kinds = {float: "float", int: "int", str: "str", bool: "bool", list: "list"}
     out = {}
-    for f in fields(TrainConfig):
-        if f.name == "output":
+    for name, default in TrainConfig().params.items():
+        if name == "output":
             continue  # the sweep decides where results go
-        kind = kinds.get(type(f.default))
-        out[f.name] = NotebookParameter(f.name, f.default, (kind,) if kind else ())
+        kind = kinds.get(type(default))
+        out[name] = NotebookParameter(name, default, (kind,) if kind else ())
     return out
 
 
 def run_batched(spec, sweep_dir, configs, on_done, max_batch: int | None = None) -> None:
-    """The ``batched`` executor of `symnb.sweep.run_sweep`: train ``configs`` batch by batch and move each
+    """The ``batched`` executor of `symnb.runs.sweep.run_sweep`: train ``configs`` batch by batch and move each
     configuration's folder (``params.json`` + ``result.json`` from `symnb.train.write_result`) into place.
 
     A batch is written only when it has finished, so an interrupted sweep loses at most the batch in progress.
@@ -664,10 +662,10 @@ def run_batched(spec, sweep_dir, configs, on_done, max_batch: int | None = None)
     spec leaves out take `symnb.train.TrainConfig`'s defaults (not the notebook's: the notebook is not read).
 
     Args:
-        spec: the `symnb.sweep.SweepSpec` (loaded with ``executor="batched"``).
+        spec: the `symnb.runs.sweep.SweepSpec` (loaded with ``executor="batched"``).
         sweep_dir: ``<runs_dir>/<name>``.
-        configs: the `symnb.sweep.Config` s still to run.
-        on_done: called with one `symnb.sweep.ConfigOutcome` per configuration.
+        configs: the `symnb.runs.sweep.Config` s still to run.
+        on_done: called with one `symnb.runs.sweep.ConfigOutcome` per configuration.
         max_batch: largest batch (None: no limit).
     """
     from pathlib import Path
@@ -676,9 +674,9 @@ def run_batched(spec, sweep_dir, configs, on_done, max_batch: int | None = None)
     train_configs, ok = [], []
     for c in configs:
         try:
-            cfg = TrainConfig(**c.params)  # TrainConfig's defaults for everything the spec leaves out
-            if cfg.solver not in FIXED_STEP_SOLVERS:
-                raise ValueError(f"solver {cfg.solver!r}: the batched executor needs a fixed-step solver; "
+            cfg = TrainConfig.from_params(**c.params)  # TrainConfig's defaults for what the spec leaves out
+            if cfg.model.solver not in FIXED_STEP_SOLVERS:
+                raise ValueError(f"solver {cfg.model.solver!r}: the batched executor needs a fixed-step solver; "
                                  f"allowed: {list(FIXED_STEP_SOLVERS)}")
         except (ValueError, TypeError) as exc:
             on_done(_place(sweep_dir, c, spec, None, f"{type(exc).__name__}: {exc}"))

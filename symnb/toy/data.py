@@ -14,7 +14,7 @@ import torch
 
 from ..toy.model import ToyModel
 
-__all__ = ["Dataset", "make_dataset"]
+__all__ = ["DataSpec", "Dataset", "make_dataset"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,51 @@ def _check_range(name: str, r: Sequence[float]) -> tuple[float, float]:
     return float(r[0]), float(r[1])
 
 
+@dataclass(frozen=True)
+class DataSpec:
+    """What data to draw (everything but the seed, which belongs to the run).
+
+    Attributes:
+        theta_star: the ground truth (theta1*, theta2*); theta1* != 0.
+        n_train, n_test, n_extrap: set sizes (>= 1).
+        noise: Gaussian noise std on the training targets (>= 0).
+        horizon: T > 0.
+        input_range: (low, high) of the training/test inputs.
+        extrap_range: (low, high) of the extrapolation inputs.
+
+    Raises:
+        ValueError: for non-positive sizes or horizon, negative or non-finite noise, bad ranges or theta* -- at
+            construction, before anything is drawn.
+    """
+
+    theta_star: tuple[float, float] = (1.0, 0.2)
+    n_train: int = 32
+    n_test: int = 64
+    n_extrap: int = 64
+    noise: float = 0.0
+    horizon: float = 1.0
+    input_range: tuple[float, float] = (-1.0, 1.0)
+    extrap_range: tuple[float, float] = (1.5, 2.5)
+
+    def __post_init__(self) -> None:
+        for name in ("n_train", "n_test", "n_extrap"):
+            n = getattr(self, name)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+        noise, horizon = self.noise, self.horizon
+        if isinstance(noise, bool) or not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+            raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+        if isinstance(horizon, bool) or not (isinstance(horizon, (int, float)) and math.isfinite(horizon)
+                                             and horizon > 0):
+            raise ValueError(f"horizon must be a finite number > 0, got {horizon!r}")
+        ts = self.theta_star
+        if len(ts) != 2 or not all(math.isfinite(float(x)) for x in ts) or float(ts[0]) == 0:
+            raise ValueError(f"theta_star must be two finite numbers with theta1 != 0, got {tuple(ts)!r}")
+        object.__setattr__(self, "theta_star", (float(ts[0]), float(ts[1])))
+        object.__setattr__(self, "input_range", _check_range("input_range", self.input_range))
+        object.__setattr__(self, "extrap_range", _check_range("extrap_range", self.extrap_range))
+
+
 def make_dataset(model: ToyModel, theta_star: Sequence[float] = (1.0, 0.2), *, n_train: int = 32,
                  n_test: int = 64, n_extrap: int = 64, noise: float = 0.0, horizon: float = 1.0,
                  input_range: Sequence[float] = (-1.0, 1.0), extrap_range: Sequence[float] = (1.5, 2.5),
@@ -58,31 +103,20 @@ def make_dataset(model: ToyModel, theta_star: Sequence[float] = (1.0, 0.2), *, n
 
     Args:
         model: supplies activation, dtype and device.
-        theta_star: the ground truth (theta1*, theta2*); theta1* != 0.
-        n_train, n_test, n_extrap: set sizes (>= 1).
-        noise: Gaussian noise std on the training targets (>= 0).
-        horizon: T > 0.
-        input_range: (low, high) of the training/test inputs.
-        extrap_range: (low, high) of the extrapolation inputs.
+        theta_star, n_train, n_test, n_extrap, noise, horizon, input_range, extrap_range: as `DataSpec`.
         seed: seed of the torch generator (data only).
 
     Returns:
         A `Dataset` in the model's dtype on its device.
 
     Raises:
-        ValueError: for non-positive sizes or horizon, negative or non-finite noise, bad ranges or theta*.
+        ValueError: as `DataSpec`.
     """
-    for name, n in (("n_train", n_train), ("n_test", n_test), ("n_extrap", n_extrap)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
-    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    if not (isinstance(horizon, (int, float)) and math.isfinite(horizon) and horizon > 0):
-        raise ValueError(f"horizon must be a finite number > 0, got {horizon!r}")
-    if len(theta_star) != 2 or not all(math.isfinite(float(x)) for x in theta_star) or float(theta_star[0]) == 0:
-        raise ValueError(f"theta_star must be two finite numbers with theta1 != 0, got {tuple(theta_star)!r}")
-    lo, hi = _check_range("input_range", input_range)
-    elo, ehi = _check_range("extrap_range", extrap_range)
+    spec = DataSpec(tuple(theta_star), n_train, n_test, n_extrap, noise, horizon, tuple(input_range),
+                    tuple(extrap_range))
+    theta_star, noise, horizon = spec.theta_star, spec.noise, spec.horizon
+    n_train, n_test, n_extrap = spec.n_train, spec.n_test, spec.n_extrap
+    (lo, hi), (elo, ehi) = spec.input_range, spec.extrap_range
 
     gen = torch.Generator().manual_seed(int(seed))
     draw = lambda n, a, b: a + (b - a) * torch.rand(n, generator=gen, dtype=torch.float64)  # noqa: E731

@@ -11,10 +11,10 @@ trajectory, evaluated on the time grid of the solve that produced the prediction
 (The paper sums over i in eq 43 and averages in eq 16; the 1/N is absorbed into the a's, as it says.)
 
 The time derivative is available two ways, chosen by ``derivative``:
-  * ``"closed"``: D_t of the quantity along the flow (`symnb.ode.total_derivative`, on shell), compiled once;
+  * ``"closed"``: D_t of the quantity along the flow (`symnb.core.ode.total_derivative`, on shell), compiled once;
   * ``"autograd"``: torch.autograd of the compiled quantity with respect to t and the states, contracted with
     the model's right-hand side -- the chain rule done numerically.
-Both go through `symnb.numerics.to_torch`; nothing is re-typed.  F, H and H~ live on the model's flow
+Both go through `symnb.core.bridge.to_torch`; nothing is re-typed.  F, H and H~ live on the model's flow
 (`model_system`); P, Q, R on the joint (z, u, v, w) flow of eq 6 (`adjoint_system`), with u_i(t) from the first
 integral u f(z) = const of that flow (u f is conserved for any scalar autonomous f) and u_i(T) = dMSE/dz_i(T).
 
@@ -31,14 +31,14 @@ from functools import lru_cache
 import sympy as sp
 import torch
 
-from ..core.bridge import to_torch
+from ..core.bridge import to_torch, vector_field
 from ..core.ode import ODESystem, total_derivative
 from ..toy.model import ToyModel, adjoint_system, model_system
 from ..printed import loss as printed
 from ..printed.loss import S, S_star, t, theta1, theta2, u, v, w, z, z0, zs
 
 __all__ = [
-    "TERMS", "Term", "DERIVATIVES", "FORMULATIONS", "LossConstants", "LossValues", "quantity", "time_derivative",
+    "TERMS", "WEIGHTS", "LossSpec", "DERIVED_FOR", "check_activation", "Term", "DERIVATIVES", "FORMULATIONS", "LossConstants", "LossValues", "quantity", "time_derivative",
     "guard", "adjoint_states", "term_derivatives", "loss_terms", "combined_loss", "weights_tensor", "term_values",
 ]
 
@@ -123,6 +123,60 @@ class LossConstants:
         return {k: float(x) for k, x in asdict(self).items()}
 
 
+#: The weight names of eq 43, in its order (a1 multiplies MSE_f, ..., a6 MSE_r).
+WEIGHTS = tuple(term.weight for term in TERMS.values())
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """How the loss of eq 43 is put together for one run.
+
+    Attributes:
+        weights: a1..a6 by name (a mapping is accepted; stored as ((name, value), ...) in eq-43 order, missing
+            names 0).
+        constants: eq 42's constants (`LossConstants`).
+        n_grid: points of the time grid 0..T on which the regularizers are evaluated (>= 2).
+        derivative: "closed" or "autograd" (`DERIVATIVES`); formulation: "printed" or "guarded" (`FORMULATIONS`).
+
+    Raises:
+        ValueError: for an unknown weight name (listing a1..a6), a negative or non-finite weight, ``n_grid < 2``
+            or an unknown derivative / formulation.
+    """
+
+    weights: tuple[tuple[str, float], ...] = ()
+    constants: LossConstants = LossConstants()
+    n_grid: int = 11
+    derivative: str = "closed"
+    formulation: str = "printed"
+
+    def __post_init__(self) -> None:
+        given = dict(self.weights)
+        unknown = sorted(set(given) - set(WEIGHTS))
+        if unknown:
+            raise ValueError(f"unknown weight(s) {unknown}; the weights of eq 43 are {list(WEIGHTS)}")
+        for name, value in given.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value < 0:
+                raise ValueError(f"weight {name} must be a finite number >= 0, got {value!r}")
+        object.__setattr__(self, "weights", tuple((n, float(given.get(n, 0.0))) for n in WEIGHTS))
+        if not isinstance(self.constants, LossConstants):
+            raise ValueError(f"constants must be a LossConstants, got {self.constants!r}")
+        if isinstance(self.n_grid, bool) or not isinstance(self.n_grid, int) or self.n_grid < 2:
+            raise ValueError(f"n_grid must be an integer >= 2 (the grid includes 0 and T), got {self.n_grid!r}")
+        _check_choice(self.derivative, DERIVATIVES, "derivative")
+        _check_choice(self.formulation, FORMULATIONS, "formulation")
+
+    @property
+    def weight_values(self) -> tuple[float, ...]:
+        """(a1, ..., a6)."""
+        return tuple(v for _, v in self.weights)
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        """The keys of `TERMS` whose weight is non-zero (the terms a run evaluates)."""
+        return tuple(name for name, a in zip(TERMS, self.weight_values) if a > 0)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # symbolic side
 
@@ -169,6 +223,27 @@ def quantity(name: str) -> sp.Expr:
     return _summand(name)[0]
 
 
+#: The activations eq 42's quantities were derived for (§3: the paper works out sigma = cos only).
+DERIVED_FOR = ("cos",)
+
+
+def check_activation(activation: str) -> None:
+    """Refuse regularizing a model whose activation eq 42 was not derived for.
+
+    F, H, H~, P, Q, R are built from the cosine model's symmetry and closed form; along a tanh flow they are
+    not conserved and their derivatives penalize the wrong thing, silently.  (Chapter 6 derives each activation's
+    own first integrals with `symnb.core`.)
+
+    Raises:
+        ValueError: for an activation outside `DERIVED_FOR`.
+    """
+    if activation not in DERIVED_FOR:
+        raise ValueError(f"activation {activation!r}: the regularizers of eq 43 use the quantities of eq 42, which "
+                         f"the paper derives for sigma = cos only; allowed with non-zero weights a1..a6: "
+                         f"{list(DERIVED_FOR)} (train {activation!r} with all weights 0, or derive its first "
+                         f"integrals with symnb.core as chapter 6 does)")
+
+
 def _system(term: Term, activation: str) -> ODESystem:
     return model_system(activation) if term.flow == "model" else adjoint_system(activation)
 
@@ -188,10 +263,11 @@ def time_derivative(name: str, activation: str = "cos", formulation: str = "prin
         sum_i dq_i + sum_pool (sum_i d q_i / d pool) * (sum_k dpool_k).
 
     Raises:
-        ValueError: for an unknown term or formulation.
+        ValueError: for an unknown term or formulation, or an activation other than "cos" (`check_activation`).
     """
     term = _term(name)
     _check_choice(formulation, FORMULATIONS, "formulation")
+    check_activation(activation)
     expr, pools, _ = _summand(term.quantity)
     if formulation == "guarded":
         expr = guard(expr)
@@ -301,12 +377,11 @@ def adjoint_states(model: ToyModel, trajectory: torch.Tensor, targets: torch.Ten
     uu = u_final * f[-1] / f
     if not with_vw:
         return (uu,)
-    rhs = to_torch((z, u, v, w, theta1, theta2), adjoint_system(model.activation).rhs)
+    joint = vector_field((z, u, v, w), adjoint_system(model.activation).rhs, params=(theta1, theta2), axis=0)
     th1, th2 = theta.detach()[..., 0:1], theta.detach()[..., 1:2]
 
     def field(_t, y):
-        out = rhs(*y.unbind(0), th1, th2)
-        return torch.stack([torch.as_tensor(o, dtype=y.dtype, device=y.device).expand(y.shape[1:]) for o in out])
+        return joint(_t, y, th1, th2)
 
     y_final = torch.stack([trajectory[-1].detach(), u_final.detach(), torch.zeros_like(u_final),
                            torch.zeros_like(u_final)])

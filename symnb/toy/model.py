@@ -3,7 +3,7 @@
 One model, three views:
   * symbolic: `model_system` (the N-independent one-sample `ODESystem`) and `adjoint_system` (eq 6: the joint
     (z, u, v, w) flow of the state and its adjoints; chapter 3's, re-exported), both derived from the activation
-    with SymPy (activations: chapter 3's registry `symnb.adjoint.ACTIVATIONS`);
+    with SymPy (activations: chapter 3's registry `symnb.toy.activations.ACTIVATIONS`);
   * numeric: `ToyModel.solve` -- torchdiffeq, solver/tolerances/adjoint selectable, CPU or CUDA, float32/64;
   * exact: `ToyModel.closed_form` for sigma = cos, the §3.1 solution extended to every branch of the phase.
 
@@ -89,7 +89,7 @@ class ToyModel:
 
     Attributes:
         activation: a key of `ACTIVATIONS` ("cos" is the paper's).
-        solver: a torchdiffeq method (`symnb.numerics.SOLVERS`).
+        solver: a torchdiffeq method (`symnb.core.bridge.SOLVERS`).
         rtol, atol: solver tolerances (> 0).
         adjoint: backpropagate with ``odeint_adjoint`` instead of through the solver's operations.
         device: "auto", "cpu", "cuda" or "cuda:N".
