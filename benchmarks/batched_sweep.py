@@ -62,7 +62,7 @@ def main() -> None:
     print(f"machine: {platform.machine()} {os.cpu_count()} cpus, torch {torch.__version__}, device {args.device}, "
           f"threads {torch.get_num_threads()}")
     print(f"grid: {args.weights} x a1 in [1e-3, 1e1] x {args.seeds} seeds = {n} configurations, "
-          f"{args.epochs} Adam steps, n_train {args.n_train}, rk4, {configs[0].n_grid}-point grid")
+          f"{args.epochs} Adam steps, n_train {args.n_train}, rk4, {configs[0].loss.n_grid}-point grid")
     print(f"data draw (shared by both paths): {t_data:.2f} s for {len(cache)} datasets")
     print(f"loop of {n} single runs: {t_loop:.2f} s ({1e3 * t_loop / (n * args.epochs):.2f} ms per run-step)")
     print(f"batched, one solve:     {t_batched:.2f} s ({1e3 * t_batched / args.epochs:.2f} ms per batched step)")
