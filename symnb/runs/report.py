@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.io import atomic_write_text
-from .sweep import ERROR_FILE, PARAMS_FILE, RESULT_FILE
+from .folders import ERROR_FILE, PARAMS_FILE, RESULT_FILE
 
 __all__ = ["ResultTable", "GroupStat", "Report", "Effect", "collect", "write_csv", "read_csv", "summarize",
            "one_at_a_time", "varied_parameters", "plot_marginals", "report"]
