@@ -140,6 +140,22 @@ def test_papermill_parameters_are_refused_by_the_cell_after_them(stem, name, val
         exec(nb.cells[idx + 1].source, namespace)
 
 
+def test_a_kernel_stops_at_the_validation_cell_from_any_working_directory(tmp_path):
+    """A real papermill run from a foreign working directory: data_path (repository-relative) passes, the bad
+    metric stops the notebook in the cell after the parameters; no later cell ran."""
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        pm.execute_notebook(str(_path("05_ablation")), str(out), parameters={"metric": "mse"}, cwd=str(tmp_path),
+                            kernel_name="python3", progress_bar=False)
+    assert info.value.ename == "ParameterError"
+    assert "parameter metric = 'mse' is not allowed" in info.value.evalue
+    nb = nbformat.read(out, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    (failed,) = [i for i, c in enumerate(code) if any(o.get("output_type") == "error" for o in c.outputs)]
+    assert "PARAMETERS.validate_namespace" in code[failed].source
+    assert all(c.execution_count is None for c in code[failed + 1:])
+
+
 def _spec_file(tmp_path: Path, stem: str, grid: dict, **over) -> Path:
     spec = {"name": "bad", "notebook": str(_path(stem)), "grid": grid,
             "output_parameter": "output" if stem == "04_combined_loss" else None, **over}
