@@ -275,3 +275,23 @@ def test_schema_refuses_unknown_and_missing_names_and_checks_rules():
         schema.validate({"N": True, "z": [1]})
     with pytest.raises(ValueError, match=r"Param kind 'complex' is unknown; allowed: \['real'"):
         Param("x", "complex")
+
+
+def test_batched_executor_writes_what_train_gives_and_resumes(tmp_path):
+    """Replaces tests/test_batched.py's sweep tests: resolved from notebook 04's defaults, not TrainConfig's."""
+    from symnb.runs import sweep as sw
+    from symnb.train import train
+
+    base = {"solver": "rk4", "epochs": 2, "n_test": 4, "n_extrap": 4, "a1": 0.0, "a3": 0.0, "a4": 0.0,
+            "a5": 0.0, "a6": 0.0}
+    spec = specs.load_spec(_spec_file(tmp_path, "04_combined_loss", {"a2": [0.1, 1.0], "seed": [0, 1]}, base=base))
+    result = sw.run_sweep(spec, tmp_path / "runs", executor="batched", progress=False)
+    assert len(result.ids("done")) == 4
+    for c in specs.configurations(spec):
+        assert c.params["n_train"] == _defaults("04_combined_loss")["n_train"]  # the notebook's 16, not 32
+        stored = json.loads((tmp_path / "runs" / "bad" / c.id / RESULT_FILE).read_text())
+        want = train(train_config({**c.params, "output": ""}), progress=False)
+        assert stored["theta"] == pytest.approx(list(want.theta), rel=1e-10)
+        assert stored["test_mse"] == pytest.approx(want.test_mse, rel=1e-10)
+    again = sw.run_sweep(spec, tmp_path / "runs", executor="batched", progress=False)
+    assert len(again.ids("skipped")) == 4

@@ -351,3 +351,39 @@ def test_ablation_accuracy_verdict_follows_the_data(scale, accuracy):
     assert acc.verdict == accuracy
     assert rob.verdict == accuracy  # the same pattern in every group, the hardest included
     assert stab.verdict == "holds"  # nothing diverged and the relative spread is the baseline's
+
+
+# ------------------------------------------------------------------------------------ the run-folder protocol
+def test_write_run_keeps_the_result_another_runner_finished_meanwhile(tmp_path):
+    def fill(tmp):
+        (tmp_path / "abc").mkdir()  # another runner renamed its finished folder into place meanwhile
+        (tmp_path / "abc" / sw.RESULT_FILE).write_text('{"v": 1}')
+        (tmp / sw.RESULT_FILE).write_text('{"v": 2}')
+        return None, 0.0
+
+    out = folders.write_run(tmp_path, "abc", {"id": "abc", "parameters": {}}, fill)
+    assert out.status == "skipped"
+    assert json.loads((tmp_path / "abc" / sw.RESULT_FILE).read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["abc"]  # no partial folder left
+
+
+def test_write_run_records_a_failure_without_a_result_and_replaces_it_later(tmp_path):
+    def failing(tmp):
+        (tmp / sw.RESULT_FILE).write_text("{}")  # half-written: must not mark the configuration done
+        return "boom", 1.5
+
+    out = folders.write_run(tmp_path, "c1", {"id": "c1", "parameters": {"x": 1}}, failing)
+    assert (out.status, out.error) == ("failed", "boom")
+    assert not folders.is_done(tmp_path, "c1")
+    assert json.loads((tmp_path / "c1" / sw.ERROR_FILE).read_text())["parameters"] == {"x": 1}
+    ok = folders.write_run(tmp_path, "c1", {"id": "c1", "parameters": {"x": 1}},
+                           lambda tmp: ((tmp / sw.RESULT_FILE).write_text("{}"), (None, 0.0))[1])
+    assert ok.status == "done" and folders.is_done(tmp_path, "c1")
+    assert not (tmp_path / "c1" / sw.ERROR_FILE).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c1"]
+
+
+def test_executor_registry_lists_the_valid_names():
+    assert sorted(ex.EXECUTORS) == ["batched", "dask", "local"]
+    with pytest.raises(ValueError, match=r"unknown executor 'slurm'; allowed: \['local', 'dask', 'batched'\]"):
+        ex.make_executor("slurm")
