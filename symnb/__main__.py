@@ -1,7 +1,8 @@
 """Command line: ``symnb sweep SPEC.yaml`` runs a parameter sweep, ``symnb report runs/<sweep>`` tabulates it.
 
-Exit codes: 0 success; 1 some configuration failed (the others ran; see ``error.json``); 2 bad usage or a
-bad spec (one readable line naming the offending key, before anything runs).
+Exit codes: 0 success; 1 some configuration failed (the others ran; see ``error.json``); 2 bad usage, a bad spec
+or a bad value in any configuration, a device or scheduler that is not there, or a runs folder of another
+resolution (one readable line naming the offending key, before anything is written or started).
 """
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="Dask scheduler address of a running cluster (e.g. from dask-jobqueue)")
     where.add_argument("--local-cluster", action="store_true", help="run on a Dask LocalCluster")
     where.add_argument("--batched", action="store_true",
-                       help="train configurations in vectorized batches in this process (symnb.train; no "
-                            "notebook runs; parameters are symnb.train.TrainConfig fields; fixed-step solver)")
+                       help="train notebook 04's configurations in vectorized batches in this process (no "
+                            "notebook runs; its defaults still resolve the parameters; fixed-step solver)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
-    sw.add_argument("--dry-run", action="store_true", help="validate and list configurations; run nothing")
+    sw.add_argument("--dry-run", action="store_true",
+                    help="validate every configuration (and the executor's preflight) and list them; run nothing")
 
     rp = sub.add_parser("report", help="collect a sweep's results into results.csv and figures")
     rp.add_argument("sweep_dir", help="runs/<sweep name>")
@@ -42,13 +44,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from .runs.executors import make_executor
     from .runs.sweep import configurations, load_spec, run_sweep
 
-    executor = "batched" if args.batched else "dask" if args.local_cluster else "local"
-    spec = load_spec(args.spec, executor=executor)
+    executor = "batched" if args.batched else "dask" if (args.local_cluster or args.scheduler) else "local"
+    spec = load_spec(args.spec)
     if args.dry_run:
-        for c in configurations(spec):
-            print(c.id, " ".join(f"{k}={v!r}" for k, v in c.params.items()))
+        configs = configurations(spec)
+        runner = make_executor(executor, workers=args.workers, scheduler=args.scheduler)
+        try:
+            runner.preflight(spec, configs)
+        finally:
+            runner.close()
+        for c in configs:
+            print(c.id, " ".join(f"{k}={v!r}" for k, v in c.given.items()))
         return 0
     result = run_sweep(spec, args.runs_dir, executor=executor,
                        workers=args.workers, scheduler=args.scheduler, progress=not args.no_progress)
@@ -83,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 if a configuration failed, 2 for a bad spec or bad usage.
     """
     args = _parser().parse_args(argv)
-    from .runs.sweep import SpecError
+    from .runs.spec import SpecError
 
     try:
         return _sweep(args) if args.command == "sweep" else _report(args)

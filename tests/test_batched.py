@@ -75,34 +75,3 @@ def test_refusals_name_the_problem():
         train_batched([_cfg()], datasets=[])
     with pytest.raises(ValueError, match="max_batch must be an integer >= 1 or None, got 0"):
         plan_batches([_cfg()], max_batch=0)
-
-
-def test_batched_sweep_executor_writes_the_per_config_results(tmp_path):
-    from symnb.runs import sweep as sw
-
-    spec = sw.parse_spec({"name": "b", "notebook": "not_needed.ipynb",
-                          "base": {"solver": "rk4", "epochs": 4, "n_train": 4, "n_test": 4, "n_extrap": 4},
-                          "grid": {"a2": [0.1, 1.0], "seed": [0, 1]}, "configs": [{"solver": "dopri5"}]},
-                         tmp_path, executor="batched")
-    result = sw.run_sweep(spec, tmp_path / "runs", executor="batched", progress=False)
-    assert len(result.ids("done")) == 4
-    (failed,) = [o for o in result.outcomes if o.status == "failed"]
-    assert "solver 'dopri5': the batched executor needs a fixed-step solver" in failed.error
-    for c in sw.configurations(spec):
-        if c.params["solver"] != "rk4":
-            continue
-        stored = json.loads((tmp_path / "runs" / "b" / c.id / sw.RESULT_FILE).read_text())
-        want = train(TrainConfig.from_params(**c.params), progress=False)
-        assert all(_close(x, y) for x, y in zip(stored["theta"], want.theta))
-    again = sw.run_sweep(spec, tmp_path / "runs", executor="batched", progress=False)
-    assert len(again.ids("skipped")) == 4
-
-
-def test_batched_spec_is_checked_against_train_config():
-    from symnb.runs import sweep as sw
-
-    with pytest.raises(sw.SpecError, match=r"^grid.alpha: unknown parameter 'alpha'.*known: \['a1', 'a2'"):
-        sw.parse_spec({"name": "b", "notebook": "x.ipynb", "grid": {"alpha": [1.0]}}, executor="batched")
-    with pytest.raises(sw.SpecError, match=r"^base.epochs: expected int .*got float 1.5"):
-        sw.parse_spec({"name": "b", "notebook": "x.ipynb", "base": {"epochs": 1.5}, "grid": {"a1": [1.0]}},
-                      executor="batched")

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from symnb.runs import executors as ex
+from symnb.runs import folders
 from symnb.runs import sweep as sw
 from symnb.__main__ import main
 from symnb.runs.report import collect, read_csv, report, summarize, varied_parameters, write_csv
@@ -36,6 +38,9 @@ def _spec(**over) -> dict:
 def _write_spec(path: Path, **over) -> Path:
     path.write_text(yaml.safe_dump(_spec(**over)))
     return path
+
+
+DEFAULTS = {"x": 1.0, "n": 3, "seed": 0, "label": "a"}  # tiny_sweep.ipynb's parameters cell, output excluded
 
 
 def _results(sweep_dir: Path) -> dict[str, dict]:
@@ -59,9 +64,11 @@ def test_config_id_is_a_hash_of_canonical_parameters():
 
 def test_a_list_of_grids_is_the_union_of_their_products():
     spec = sw.parse_spec(_spec(grid=[{"x": [1, 2], "seed": [0, 1]}, {"n": [5, 6, 7]}]))
-    got = [dict(c.params) for c in sw.configurations(spec)]
+    got = [dict(c.given) for c in sw.configurations(spec)]
     want = [{"n": 2, "x": float(x), "seed": s} for x in (1, 2) for s in (0, 1)] + [{"n": n} for n in (5, 6, 7)]
     assert got == want
+    # each configuration is resolved against the notebook's defaults
+    assert [dict(c.params) for c in sw.configurations(spec)] == [{**DEFAULTS, **w} for w in want]
 
 
 def test_configurations_are_grid_product_plus_list_without_duplicates():
@@ -71,8 +78,9 @@ def test_configurations_are_grid_product_plus_list_without_duplicates():
     assert len(configs) == 2 * 3 + 1
     assert len({c.id for c in configs}) == len(configs)
     # the int 1 from YAML was widened to the notebook's float, so it hashes like the explicit 1.0
-    assert {"n": 2, "x": 1.0, "seed": 0} in [dict(c.params) for c in configs]
-    assert configs[-1].params == {"n": 2, "x": 5.0}
+    assert {"n": 2, "x": 1.0, "seed": 0} in [dict(c.given) for c in configs]
+    assert configs[-1].params == {**DEFAULTS, "n": 2, "x": 5.0}
+    assert configs[-1].id == sw.config_id({**DEFAULTS, "n": 2, "x": 5.0})
 
 
 @pytest.mark.parametrize("over, key, message", [
@@ -145,19 +153,21 @@ def test_local_workers_each_get_their_own_gpu(monkeypatch):
             running.remove(gpu)
         return sw.ConfigOutcome(job.config_id, "done", "")
 
-    monkeypatch.setattr(sw, "run_config", fake_run)
-    jobs = [sw._Job("t", "/nonexistent", f"id{i}", {}) for i in range(8)]
+    monkeypatch.setattr(ex, "run_config", fake_run)
+    monkeypatch.setattr(ex, "_visible_gpus", lambda: ["3", "5"])
+    monkeypatch.setattr(ex, "_jobs", lambda spec, sweep_dir, configs: configs)
+    jobs = [ex._Job("t", "/nonexistent", f"id{i}", {}) for i in range(8)]
     out = []
-    sw._local_map(jobs, 2, ["3", "5"], out.append)
+    ex.LocalExecutor(workers=2).run(None, Path("/nonexistent"), jobs, out.append)
     assert len(out) == 8
     assert set(seen) == {"3", "5"}
 
 
 def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,7")
-    assert sw._visible_gpus() == ["2", "7"]
+    assert ex._visible_gpus() == ["2", "7"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert sw._visible_gpus() == []
+    assert ex._visible_gpus() == []
 
 
 # ------------------------------------------------------------------------------------- sweeps (papermill)
@@ -186,11 +196,11 @@ def test_tiny_sweep_end_to_end(tiny_run):
 
 def test_failing_configuration_is_recorded_with_its_error(tiny_run):
     _, sweep_dir = tiny_run
-    failed = sw.config_id({"n": 2, "x": -1.0, "seed": 1})
+    failed = sw.config_id({**DEFAULTS, "n": 2, "x": -1.0, "seed": 1})
     assert not (sweep_dir / failed / sw.RESULT_FILE).exists()
     error = json.loads((sweep_dir / failed / sw.ERROR_FILE).read_text())
     assert error["error"] == "ValueError: x must be non-negative, got -1.0"
-    assert error["parameters"] == {"n": 2, "x": -1.0, "seed": 1}
+    assert error["parameters"] == {**DEFAULTS, "n": 2, "x": -1.0, "seed": 1}
 
 
 def test_rerun_skips_finished_and_retries_failed(tiny_run):
@@ -206,9 +216,9 @@ def test_rerun_skips_finished_and_retries_failed(tiny_run):
 def test_report_table_and_figures(tiny_run):
     _, sweep_dir = tiny_run
     rep = report(sweep_dir)
-    table = read_csv(rep.csv, params=["n", "seed", "x"])
+    table = read_csv(rep.csv, params=["n", "seed", "x", "label"])
     assert len(table.rows) == 3
-    assert table.metrics == ("value", "label")
+    assert table.metrics == ("value",)  # the result's label echoes the (resolved) parameter: dropped
     assert sorted(r["status"] for r in table.rows) == ["done", "done", "failed"]
     assert varied_parameters(table) == ["x"]
     assert [Path(f).name for f in rep.figures] == ["value.png"]
@@ -341,3 +351,39 @@ def test_ablation_accuracy_verdict_follows_the_data(scale, accuracy):
     assert acc.verdict == accuracy
     assert rob.verdict == accuracy  # the same pattern in every group, the hardest included
     assert stab.verdict == "holds"  # nothing diverged and the relative spread is the baseline's
+
+
+# ------------------------------------------------------------------------------------ the run-folder protocol
+def test_write_run_keeps_the_result_another_runner_finished_meanwhile(tmp_path):
+    def fill(tmp):
+        (tmp_path / "abc").mkdir()  # another runner renamed its finished folder into place meanwhile
+        (tmp_path / "abc" / sw.RESULT_FILE).write_text('{"v": 1}')
+        (tmp / sw.RESULT_FILE).write_text('{"v": 2}')
+        return None, 0.0
+
+    out = folders.write_run(tmp_path, "abc", {"id": "abc", "parameters": {}}, fill)
+    assert out.status == "skipped"
+    assert json.loads((tmp_path / "abc" / sw.RESULT_FILE).read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["abc"]  # no partial folder left
+
+
+def test_write_run_records_a_failure_without_a_result_and_replaces_it_later(tmp_path):
+    def failing(tmp):
+        (tmp / sw.RESULT_FILE).write_text("{}")  # half-written: must not mark the configuration done
+        return "boom", 1.5
+
+    out = folders.write_run(tmp_path, "c1", {"id": "c1", "parameters": {"x": 1}}, failing)
+    assert (out.status, out.error) == ("failed", "boom")
+    assert not folders.is_done(tmp_path, "c1")
+    assert json.loads((tmp_path / "c1" / sw.ERROR_FILE).read_text())["parameters"] == {"x": 1}
+    ok = folders.write_run(tmp_path, "c1", {"id": "c1", "parameters": {"x": 1}},
+                           lambda tmp: ((tmp / sw.RESULT_FILE).write_text("{}"), (None, 0.0))[1])
+    assert ok.status == "done" and folders.is_done(tmp_path, "c1")
+    assert not (tmp_path / "c1" / sw.ERROR_FILE).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c1"]
+
+
+def test_executor_registry_lists_the_valid_names():
+    assert sorted(ex.EXECUTORS) == ["batched", "dask", "local"]
+    with pytest.raises(ValueError, match=r"unknown executor 'slurm'; allowed: \['local', 'dask', 'batched'\]"):
+        ex.make_executor("slurm")

@@ -352,3 +352,23 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
 def verdicts() -> tuple[Verdict, ...]:
     """The chapter's audit rows at the book's reference configuration (the interface of `symnb.chapters`)."""
     return tuple(forward_verdicts())
+
+
+# --------------------------------------------------------------------------------- notebook 01's parameters
+from ..core.params import Param, ParameterSchema  # noqa: E402  (kept at the end: parameter schema only)
+
+PARAMETERS = ParameterSchema((
+    Param.real("theta1", "weight of dz/dt = cos(theta1 z + theta2); the symmetry of eq 21 divides by it",
+               nonzero=True),
+    Param.real("theta2", "bias"),
+    Param.sequence("z0s", Param.real("z0", "initial state"), "initial states of the trajectories"),
+    Param.real("t_final", "horizon", low=0.0, strict=True),
+    Param.real("eps", "group parameter of the numerical checks; the flow is solved on [0, eps]", nonzero=True),
+    Param.real("c1", "constant of eq 21"),
+    Param.real("c2", "constant of eq 21"),
+    Param.real("c3", "constant of eq 21"),
+    Param.real("rtol", "dopri5 relative tolerance", low=0.0, strict=True),
+    Param.real("atol", "dopri5 absolute tolerance", low=0.0, strict=True),
+    Param.integer("n_points", "points of the output grid", low=2),
+))
+"""Notebook 01's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""

@@ -221,3 +221,22 @@ def noether_verdicts(n: int = 2) -> list[Verdict]:
 def verdicts() -> tuple[Verdict, ...]:
     """The chapter's audit rows, for N = 2 samples (the interface of `symnb.chapters`)."""
     return tuple(noether_verdicts())
+
+
+# --------------------------------------------------------------------------------- notebook 02's parameters
+from ..core.params import Param, ParameterSchema, Rule  # noqa: E402  (kept at the end: parameter schema only)
+
+PARAMETERS = ParameterSchema((
+    Param.sequence("theta", Param.sequence("theta_pair", Param.real("theta_i"), length=2),
+                   "(theta_1, theta_2) pairs; theta_1 != 0 (the Hamiltonians divide by it)"),
+    Param.integer("N", "number of states", low=1),
+    Param.integer("seed", "seed of the initial states", low=0),
+    Param.sequence("targets", Param.sequence("target", Param.real("z_star"), min_length=1),
+                   "target vectors z*, N entries each"),
+    Param.real("horizon", "trajectories on [0, horizon]", low=0.0, strict=True),
+), rules=(
+    Rule("theta", lambda v: all(pair[0] != 0 for pair in v["theta"]),
+         "pairs (theta_1, theta_2) with theta_1 != 0 (H of eq 26 divides by theta_1)"),
+    Rule("targets", lambda v: all(len(zs) == v["N"] for zs in v["targets"]), "target vectors of N entries each"),
+))
+"""Notebook 02's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""

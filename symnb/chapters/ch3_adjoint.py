@@ -812,3 +812,27 @@ def adjoint_verdicts() -> list[Verdict]:
 def verdicts() -> tuple[Verdict, ...]:
     """The chapter's audit rows (the interface of `symnb.chapters`)."""
     return tuple(adjoint_verdicts())
+
+
+# --------------------------------------------------------------------------------- notebook 03's parameters
+from ..core.params import Param, ParameterSchema, Rule  # noqa: E402  (kept at the end: parameter schema only)
+from ..toy.activations import ACTIVATIONS  # noqa: E402
+
+PARAMETERS = ParameterSchema((
+    Param.sequence("activations", Param.choice("activation", tuple(ACTIVATIONS)),
+                   "activations checked against torchdiffeq"),
+    Param.sequence("invariant_activations", Param.choice("activation", tuple(ACTIVATIONS)),
+                   "activations for the first-integral checks"),
+    Param.real("z0", "input z(0)"),
+    Param.sequence("theta", Param.real("theta_i"), "(theta1, theta2)", length=2),
+    Param.real("target", "z* in L = (z(T) - z*)^2"),
+    Param.real("t_final", "terminal time T", low=0.0, strict=True),
+    Param.integer("n_points", "grid of the adjoint trajectories", low=2),
+    Param.sequence("x0", Param.real("x0_i"), "initial (z, u, v, w) of the drift checks", length=4),
+    Param.real("eps", "group parameter of eqs 39-42"),
+    Param.real("k2_value", "constant k2 of eqs 39-42"),
+    Param.real("k3_value", "constant k3 of eqs 39-42"),
+), rules=(
+    Rule("theta", lambda v: v["theta"][0] != 0, "(theta1, theta2) with theta1 != 0 (eqs 39-42 divide by it)"),
+))
+"""Notebook 03's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""

@@ -282,3 +282,37 @@ def loss_verdicts() -> list:
 def verdicts() -> tuple:
     """The chapter's audit rows (the interface of `symnb.chapters`)."""
     return tuple(loss_verdicts())
+
+
+# --------------------------------------------------------------------------------- notebook 04's parameters
+from ..core.bridge import SOLVERS  # noqa: E402  (kept at the end: parameter schema only)
+from ..core.params import Param, ParameterSchema  # noqa: E402
+from ..toy.activations import ACTIVATIONS  # noqa: E402
+from ..toy.model import DTYPES  # noqa: E402
+
+_CONSTANT_KEYS = ("c1", "c2", "c3", "k2", "k3", "k4", "k5", "k6")
+
+PARAMETERS = ParameterSchema((
+    Param.device("device", "torch device"),
+    Param.choice("dtype", tuple(DTYPES)),
+    Param.choice("activation", tuple(ACTIVATIONS), "sigma in dz/dt = sigma(theta1 z + theta2)"),
+    Param.integer("epochs", "Adam steps", low=0),
+    Param.real("lr", "Adam learning rate", low=0.0, strict=True),
+    Param.integer("n_train", "training samples", low=1),
+    Param.integer("n_test", "test samples", low=1),
+    Param.integer("n_extrap", "extrapolation samples", low=1),
+    Param.real("noise", "std of the target noise", low=0.0),
+    Param.integer("seed", "seed of the data", low=0),
+    *(Param.real(f"a{j}", "weight of eq 43", low=0.0) for j in range(1, 7)),
+    Param.real("eps", "group parameter of eq 42"),
+    Param.mapping("constants", _CONSTANT_KEYS, Param.real("constant"), "eq 42's other constants"),
+    Param.choice("solver", SOLVERS, "torchdiffeq method"),
+    Param.real("rtol", "solver relative tolerance", low=0.0, strict=True),
+    Param.real("atol", "solver absolute tolerance", low=0.0, strict=True),
+    Param.flag("adjoint", "backprop through odeint_adjoint"),
+    Param.choice("derivative", DERIVATIVES, "how D_t of F, Q is computed"),
+    Param.integer("n_grid", "time-grid points of the regularizers", low=2),
+    Param.path("output", "JSON result of the all-six run, relative to the working directory", exists="parent"),
+))
+"""Notebook 04's ``parameters`` cell (validated in its next cell and by ``symnb sweep``); it maps onto
+`symnb.train.TrainConfig` through `symnb.train.params.train_config`."""

@@ -143,3 +143,16 @@ ABLATION_PARAMS = (*ABLATION_FACTORS, "epochs", "lr", "n_extrap", "n_test", "n_t
 def verdicts() -> tuple:
     """The chapter's audit rows, decided by the committed CPU sweep (the interface of `symnb.chapters`)."""
     return tuple(ablation_verdicts(read_csv(ABLATION_CSV, params=list(ABLATION_PARAMS))))
+
+
+# --------------------------------------------------------------------------------- notebook 05's parameters
+from ..core.params import Param, ParameterSchema  # noqa: E402  (kept at the end: parameter schema only)
+
+REPOSITORY = ABLATION_CSV.parents[2]
+"""The repository root: notebook 05 reads its data relative to it, whatever the working directory."""
+
+PARAMETERS = ParameterSchema((
+    Param.path("data_path", "results table of a sweep (CSV of symnb report)", base=REPOSITORY),
+    Param.choice("metric", ("test_mse", "extrap_mse", "param_error", "train_mse"), "metric of the table"),
+))
+"""Notebook 05's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""

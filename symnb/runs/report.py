@@ -1,6 +1,6 @@
 """Collect a sweep's per-configuration results into one table (CSV), group statistics and standard figures.
 
-A sweep directory (see `symnb.runs.sweep`) holds one folder per configuration with ``params.json`` and either
+A sweep directory (see `symnb.runs.folders`) holds one folder per configuration with ``params.json`` and either
 ``result.json`` or ``error.json``.  `collect` turns them into a `ResultTable`: one row per configuration with
 its id, status, parameters and the scalar entries of its result (nested mappings flattened as ``a.b``).
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.io import atomic_write_text
-from .sweep import ERROR_FILE, PARAMS_FILE, RESULT_FILE
+from .folders import ERROR_FILE, PARAMS_FILE, RESULT_FILE
 
 __all__ = ["ResultTable", "GroupStat", "Report", "Effect", "collect", "write_csv", "read_csv", "summarize",
            "one_at_a_time", "varied_parameters", "plot_marginals", "report"]
@@ -132,7 +132,9 @@ def collect(sweep_dir: str | Path) -> ResultTable:
             continue
         record = json.loads((run / PARAMS_FILE).read_text())
         row: dict[str, object] = {"id": record["id"]}
-        for k, v in record["parameters"].items():
+        given: dict[str, object] = {}
+        _flatten("", record["parameters"], given)  # a dict parameter (notebook 04's constants) as a.b columns
+        for k, v in given.items():
             params.setdefault(k, None)
             row[k] = v
         if (run / RESULT_FILE).is_file():
@@ -143,9 +145,9 @@ def collect(sweep_dir: str | Path) -> ResultTable:
                 # a result echoing a parameter is dropped when equal; a clash with a parameter or a fixed
                 # column (id, status, error) is renamed result.<key>
                 last = k.rsplit(".", 1)[-1]  # a nested echo too, e.g. config.seed
-                if last in record["parameters"] and _same(v, record["parameters"][last]):
+                if last in given and _same(v, given[last]):
                     continue
-                if k in record["parameters"] or k in (*_FIXED, "error"):
+                if k in given or k in (*_FIXED, "error"):
                     k = f"result.{k}"
                 metrics.setdefault(k, None)
                 row[k] = v
