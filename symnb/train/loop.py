@@ -98,6 +98,13 @@ def fit(loss_fn: LossFn, params: Params, *, steps: int, lr: float,
     alive: list[bool] = []
     frozen = [p.detach().clone() for p in tensors]
     batched = False
+
+    def stop(b: int, why: dict) -> None:  # row b diverged: record why, keep its parameters as they are now
+        divergence[b] = why
+        alive[b] = False
+        for f, p in zip(frozen, tensors):
+            f[b if batched else ...] = p.detach()[b if batched else ...]
+
     start = time.perf_counter()
     for step in tqdm(range(steps), disable=not progress, desc=desc, leave=False):
         optimizer.zero_grad()
@@ -115,10 +122,7 @@ def fit(loss_fn: LossFn, params: Params, *, steps: int, lr: float,
                 history[b][k].append(col[b])
             bad = _first_nonfinite(total, terms, b if batched else None)
             if bad is not None:
-                divergence[b] = {"step": step, "term": bad, "stage": "loss"}
-                alive[b] = False
-                for f, p in zip(frozen, tensors):
-                    f[b if batched else ...] = p.detach()[b if batched else ...]
+                stop(b, {"step": step, "term": bad, "stage": "loss"})
         if not any(alive):
             break
         if batched:
@@ -133,10 +137,7 @@ def fit(loss_fn: LossFn, params: Params, *, steps: int, lr: float,
         for b in range(len(alive)):
             if alive[b] and not grads_ok[b]:
                 term = attribute_gradient(b) if attribute_gradient is not None else "total"
-                divergence[b] = {"step": step, "term": term, "stage": "gradient"}
-                alive[b] = False
-                for f, p in zip(frozen, tensors):
-                    f[b if batched else ...] = p.detach()[b if batched else ...]
+                stop(b, {"step": step, "term": term, "stage": "gradient"})
         if not any(alive):
             break
         if batched:
