@@ -152,6 +152,19 @@ def _nonconstant(expr: sp.Expr, system: ODESystem) -> bool:
     return bool(expr.free_symbols & {system.t, *system.states})
 
 
+def _independent(expr: sp.Expr, kept: Sequence[sp.Expr], system: ODESystem) -> bool:
+    """Is ``expr`` linearly independent (over the parameters) of the already kept integrals?
+
+    Needed when the candidate functions are themselves dependent (e.g. u f, u z and u for f = theta1 z + theta2):
+    the null space then holds several combinations giving the same integral.
+    """
+    if not kept:
+        return True
+    ds = [sp.Symbol(f"_d{k}") for k in range(len(kept) + 1)]
+    combo = sum(d * e for d, e in zip(ds, [*kept, expr]))
+    return not _null_space([combo], ds, (system.t, *system.states)).basis
+
+
 def _by_basis(system: ODESystem, basis: Sequence[sp.Expr]) -> tuple[list[tuple[sp.Expr, str]], bool, str]:
     basis = [sp.sympify(h) for h in basis]
     cs = [sp.Symbol(f"_b{j}") for j in range(len(basis))]
@@ -164,7 +177,9 @@ def _by_basis(system: ODESystem, basis: Sequence[sp.Expr]) -> tuple[list[tuple[s
         if lead.could_extract_minus_sign():
             vector = [-v for v in vector]
         expr = sp.expand(sum(v * h for v, h in zip(vector, basis)))
-        if _nonconstant(expr, system):
+        if expr.could_extract_minus_sign():
+            expr = -expr
+        if _nonconstant(expr, system) and _independent(expr, [e for e, _ in found], system):
             found.append((expr, "span of the basis: " + ", ".join(f"{sp.sstr(v)}*{sp.sstr(h)}"
                                                                    for v, h in zip(vector, basis) if v != 0)))
     return found, null.complete, null.reason
