@@ -104,7 +104,8 @@ def real_domain(expr: sp.Expr, variables: Sequence[sp.Symbol] = ()) -> str:
 def _screen(expr: sp.Expr, scale: sp.Expr, symbols: Sequence[sp.Symbol], samples: int = 12, seed: int = 0
             ) -> str:
     """Numeric screen of expr = 0 relative to ``scale``: "nonzero", "zero" (numerically) or "no points"."""
-    fn = to_torch(tuple(symbols), (expr, scale))
+    # evalf folds numeric sub-expressions (exp(1/2) -> 1.648...): torch functions refuse Python numbers.
+    fn = to_torch(tuple(symbols), (expr.evalf(), scale.evalf()))
     rng = random.Random(seed)
     seen = 0
     for _ in range(samples * 10):
@@ -138,14 +139,24 @@ def certify_integral(expr: sp.Expr, system: ODESystem, budget_s: float | None = 
     screen = _screen(derivative, scale, symbols)
     if screen == "nonzero":
         return "nonzero", derivative
+    # Cheap exact normal forms first (rational functions; trig as rational functions of tan of the half angle;
+    # hyperbolic as rational functions of exponentials),
+    # the general simplify last: most true integrals are proved in milliseconds this way.
+    steps = (lambda e: sp.cancel(sp.together(sp.expand(e))),
+             lambda e: sp.cancel(sp.together(sp.expand(e.rewrite(sp.tan)))),  # trig/tanh: rational in tan(u/2)
+             lambda e: sp.cancel(sp.together(sp.expand(e.rewrite(sp.exp)))),
+             lambda e: sp.simplify(e),
+             lambda e: sp.simplify(e.rewrite(sp.exp)))
+    simplified = derivative
     try:
         with time_budget(budget_s):
-            simplified = sp.simplify(sp.together(sp.expand(derivative)))
-            if simplified != 0:
-                simplified = sp.simplify(simplified.rewrite(sp.exp))
+            for step in steps:
+                simplified = step(derivative)
+                if simplified == 0:
+                    return "zero", sp.S.Zero
     except BudgetExceeded:
         return "undecided", derivative
-    return ("zero", sp.S.Zero) if simplified == 0 else ("undecided", simplified)
+    return "undecided", simplified
 
 
 def _nonconstant(expr: sp.Expr, system: ODESystem) -> bool:
@@ -187,10 +198,10 @@ def _by_basis(system: ODESystem, basis: Sequence[sp.Expr]) -> tuple[list[tuple[s
 
 def _potential(p: sp.Expr, q: sp.Expr, a: sp.Symbol, b: sp.Symbol) -> sp.Expr | None:
     """A function I with dI/da = p, dI/db = q (the 1-form must be closed); None if SymPy cannot integrate."""
-    first = sp.integrate(p, a)
+    first = sp.integrate(sp.cancel(p), a)
     if first.has(sp.Integral):
         return None
-    rest = sp.simplify(q - sp.diff(first, b))
+    rest = sp.cancel(q - sp.diff(first, b))
     if rest.has(a) and sp.simplify(sp.diff(rest, a)) != 0:
         return None
     second = sp.integrate(rest, b)
@@ -244,7 +255,8 @@ def _by_symmetry(system: ODESystem, generator: Generator) -> tuple[sp.Expr | Non
                       f"{len(xs)} states{'' if system.is_autonomous else ' and is not autonomous'}")
     if potential is None:
         return None, f"SymPy could not integrate the 1-form of {generator.components} in closed form"
-    return _unlog(sp.simplify(potential), system), f"integrating factor of {generator.components}"
+    potential, _ = _generic_branches(potential, (t, *xs))
+    return _unlog(potential, system), f"integrating factor of {generator.components}"
 
 
 def _by_noether(system: ODESystem, lagrangian, generator: Generator) -> tuple[sp.Expr | None, str]:

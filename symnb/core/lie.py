@@ -419,7 +419,7 @@ def _stacked_rank(columns_per_expr: Sequence[Sequence[sp.Expr]], symbols: Sequen
     from .bridge import to_torch
 
     n = len(columns_per_expr[0]) if columns_per_expr else 0
-    flat = [c for cols in columns_per_expr for c in cols]
+    flat = [c.evalf() for cols in columns_per_expr for c in cols]  # numeric constants folded for torch
     fn = to_torch(tuple(symbols), tuple(flat))
     rng = random.Random(7)
     fixed = {s: _sample_value(s, rng) for s in symbols if s not in set(variables)}

@@ -69,7 +69,9 @@ class _Compiled:
         self.time_dependent = expr.has(system.t)
         args = (system.t, *system.states)
         # SymPy differentiates; to_torch (the only lambdify) compiles.  One call: I, dI/dt, dI/dx_1..dI/dx_n.
-        self._fn = to_torch(args, [expr, sp.diff(expr, system.t), *(sp.diff(expr, x) for x in system.states)])
+        # evalf folds numeric sub-expressions such as log(2): torch functions refuse Python numbers.
+        exprs = [expr, sp.diff(expr, system.t), *(sp.diff(expr, x) for x in system.states)]
+        self._fn = to_torch(args, [e.evalf() for e in exprs])
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor | float | None) -> tuple[torch.Tensor, torch.Tensor,
                                                                                   torch.Tensor]:
