@@ -153,3 +153,13 @@ def test_bad_inputs_raise_readable_errors():
     q, _ = system.states
     with pytest.raises(ValueError, match="derivative symbol"):
         conservation_penalty(system.derivatives[0] * q, system)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_penalty_follows_cuda_inputs():
+    system = textbook_system("harmonic_oscillator", {"omega": 1})
+    q, p = system.states
+    pen = conservation_penalty(q**2 + p**2, system)
+    x = torch.randn(8, 2, device="cuda")
+    value = pen(x, torch.stack([x[:, 1], -x[:, 0]], -1))
+    assert value.device.type == "cuda" and float(value) < 1e-10

@@ -271,6 +271,7 @@ def _split_identically(expr: sp.Expr, variables: Sequence[sp.Symbol], unknowns: 
     # Re-evaluate trigonometric atoms so that shifted arguments (cos(u - pi/2) -> sin(u)) are recognised.
     trig = sp.functions.elementary.trigonometric.TrigonometricFunction
     expr = sp.expand(expr.replace(lambda e: isinstance(e, trig), lambda e: e.func(e.args[0])))
+    expr = _commensurate_trig(expr, variables)
     reductions: list[tuple[sp.Symbol, sp.Expr]] = []
     subs: dict[sp.Expr, sp.Expr] = {}
     fresh = itertools.count()
@@ -316,6 +317,42 @@ def _split_identically(expr: sp.Expr, variables: Sequence[sp.Symbol], unknowns: 
     notes = [f"treated {sorted(map(str, assumed))} as algebraically independent of the variables"] if assumed else []
     notes += [f"assumed generic parameters ({c})" for c in generic]
     return _Split(equations, not assumed, "; ".join(notes))
+
+
+def _commensurate_trig(expr: sp.Expr, variables: Sequence[sp.Symbol]) -> sp.Expr:
+    """Write trigonometric functions of commensurate arguments (u, u/2, 2u, ...) through one base argument.
+
+    tan, cot, sec, csc become quotients of sin and cos; for each group of arguments whose ratios are rational,
+    sin(n w) and cos(n w) are expanded (multiple-angle formulas) in sin(w), cos(w) with w = u / lcm(denominators).
+    Afterwards sin and cos of one argument are related only by sin**2 + cos**2 = 1, which the split reduces.
+    """
+    variables = set(variables)
+    expr = expr.replace(lambda e: isinstance(e, (sp.tan, sp.cot, sp.sec, sp.csc)) and bool(e.free_symbols & variables),
+                        lambda e: {sp.tan: sp.sin(e.args[0]) / sp.cos(e.args[0]),
+                                   sp.cot: sp.cos(e.args[0]) / sp.sin(e.args[0]),
+                                   sp.sec: 1 / sp.cos(e.args[0]), sp.csc: 1 / sp.sin(e.args[0])}[e.func])
+    args = sorted({a.args[0] for a in expr.atoms(sp.sin, sp.cos) if a.free_symbols & variables}, key=sp.default_sort_key)
+    groups: list[tuple[sp.Expr, dict[sp.Expr, sp.Rational]]] = []
+    for arg in args:
+        for ref, members in groups:
+            ratio = sp.cancel(arg / ref)
+            if ratio.is_Rational:
+                members[arg] = ratio
+                break
+        else:
+            groups.append((arg, {arg: sp.S.One}))
+    mapping = {}
+    for ref, members in groups:
+        if len(members) < 2:
+            continue
+        d = sp.ilcm(1, *[r.q for r in members.values()])
+        base = sp.expand(ref / d)
+        w = sp.Dummy("w")
+        for arg, ratio in members.items():
+            n = int(ratio * d)
+            for fn in (sp.sin, sp.cos):
+                mapping[fn(arg)] = sp.expand_trig(fn(n * w)).subs(w, base)
+    return sp.expand(expr.xreplace(mapping)) if mapping else expr
 
 
 def _generic_branches(expr: sp.Expr, variables: Sequence[sp.Symbol]) -> tuple[sp.Expr, list[str]]:
