@@ -101,3 +101,25 @@ def test_bad_ansatz_messages():
         find_symmetries(s, 3)
     with pytest.raises(ValueError, match="is not a variable of the system"):
         find_symmetries(s, {sp.Symbol("w"): ()})
+
+
+def test_time_budget_gives_incomplete_not_silent():
+    t, z, th1, th2 = sp.symbols("t z theta1 theta2", real=True)
+    toy = ODESystem(t, (z,), (sp.cos(th1 * z + th2),))
+    found = find_symmetries(toy, {t: (t,), z: (z,)}, budget_s=0.5)
+    assert not found.complete and found.generators == ()
+    assert "time budget of 0.5 s exceeded" in found.reason
+
+
+def test_constraint_step_keeps_relations_with_any_ratio_and_half_angles():
+    # The separable solver's constraint step (symnb.core.lie) on hand-made constraints with known solutions.
+    from symnb.core.lie import _constraint_relations
+    x, k = sp.symbols("x k", positive=True)
+    K1, K2, K3 = sp.symbols("K1 K2 K3")
+    # 3 K1 - 2 K2 = 0 (the Kepler ratio) and a parameter-dependent one, K3 = k K1: both must survive exactly.
+    rel = _constraint_relations((3 * K1 - 2 * K2) * x**2 + (K3 - k * K1) / x, [K1, K2, K3], [x])
+    sol = {K1: 2, K2: 3, K3: 2 * k}
+    assert all(sp.simplify(v.subs(sol) - sol[c]) == 0 for c, v in rel.items()) and len(rel) == 2
+    # sin(x) = 2 tan(x/2) / (1 + tan(x/2)**2): K1 stays free, only K2 = 0 is forced.
+    identity = sp.sin(x) - 2 * sp.tan(x / 2) / (1 + sp.tan(x / 2) ** 2)
+    assert _constraint_relations(K1 * identity + K2 * x, [K1, K2], [x]) == {K2: 0}

@@ -40,9 +40,15 @@ class BudgetExceeded(Exception):
 
 @contextmanager
 def time_budget(seconds: float | None) -> Iterator[None]:
-    """Raise `BudgetExceeded` inside the block after ``seconds`` (main thread, POSIX; otherwise unbounded)."""
+    """Raise `BudgetExceeded` inside the block after ``seconds`` (main thread, POSIX; otherwise unbounded).
+
+    Inside an enclosing budget the enclosing one applies (one interval timer per process).
+    """
     usable = seconds is not None and threading.current_thread() is threading.main_thread() and hasattr(signal,
                                                                                                       "setitimer")
+    # An enclosing budget is already running: it bounds this block too (timers do not nest).
+    if usable and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        usable = False
     if not usable:
         yield
         return
