@@ -68,6 +68,11 @@ def test_numeric_adjoint_matches_symbolic_and_autograd():
     y_0 = odeint(aug, y_T, ts.flip(0), rtol=1e-11, atol=1e-11)[-1]
     assert torch.allclose(y_0[:2], x0, atol=1e-8)  # the state comes back
     assert torch.allclose(y_0[4:], torch.cat([g.reshape(-1) for g in grads]), atol=1e-7)
+    # a . f is conserved along the augmented flow of an autonomous field (the Pontryagin Hamiltonian).
+    path = odeint(aug, y_T, torch.linspace(1.0, 0.0, 11, dtype=torch.float64), rtol=1e-11, atol=1e-11)
+    with torch.no_grad():
+        hamiltonian = torch.stack([(y[2:4] * mlp(y[:2])).sum() for y in path])
+    assert float((hamiltonian - hamiltonian[0]).abs().max()) < 1e-8
 
     # Symbolic and numeric adjoint agree on a symbolic field wrapped as a module.
     s = textbook_system("pendulum", {"g": 2})
