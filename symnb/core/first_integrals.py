@@ -27,9 +27,10 @@ import sympy as sp
 import torch
 
 from .bridge import to_torch
+from .integrals import BudgetExceeded, time_budget
 from .lie import Generator, _generic_branches, _null_space, _sample_value
 from .ode import ODESystem, total_derivative
-from .symmetries import BudgetExceeded, SymmetryBasis, _tidy, time_budget
+from .symmetries import SymmetryBasis, _tidy
 
 __all__ = ["FirstIntegral", "FirstIntegrals", "first_integrals", "certify_integral", "real_domain"]
 

@@ -15,9 +15,9 @@ from typing import Any
 import sympy as sp
 
 from .first_integrals import certify_integral
+from .integrals import BudgetExceeded, time_budget
 from .lie import _split_identically
 from .ode import ODESystem
-from .symmetries import BudgetExceeded, time_budget
 
 __all__ = ["Informativeness", "informativeness"]
 

@@ -19,50 +19,17 @@ points; every returned generator passes `check_symmetry`; whatever could not be 
 from __future__ import annotations
 
 import itertools
-import signal
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
+from .integrals import BudgetExceeded, time_budget
 from .lie import (Generator, SymmetryCheck, _generic_branches, _null_space, check_symmetry, determining_equations,
                   solve_determining_equations, symmetry_condition)
 from .ode import ODESystem
 
 __all__ = ["Polynomial", "SymmetryBasis", "find_symmetries"]
-
-
-class BudgetExceeded(Exception):
-    """A SymPy step ran past its time budget."""
-
-
-@contextmanager
-def time_budget(seconds: float | None) -> Iterator[None]:
-    """Raise `BudgetExceeded` inside the block after ``seconds`` (main thread, POSIX; otherwise unbounded).
-
-    Inside an enclosing budget the enclosing one applies (one interval timer per process).
-    """
-    usable = seconds is not None and threading.current_thread() is threading.main_thread() and hasattr(signal,
-                                                                                                      "setitimer")
-    # An enclosing budget is already running: it bounds this block too (timers do not nest).
-    if usable and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
-        usable = False
-    if not usable:
-        yield
-        return
-
-    def _alarm(signum, frame):  # noqa: ARG001 -- signal handler signature
-        raise BudgetExceeded(f"time budget of {seconds:g} s exceeded")
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
