@@ -189,8 +189,6 @@ def _by_basis(system: ODESystem, basis: Sequence[sp.Expr]) -> tuple[list[tuple[s
         if lead.could_extract_minus_sign():
             vector = [-v for v in vector]
         expr = sp.expand(sum(v * h for v, h in zip(vector, basis)))
-        if expr.could_extract_minus_sign():
-            expr = -expr
         if _nonconstant(expr, system) and _independent(expr, [e for e, _ in found], system):
             found.append((expr, "span of the basis: " + ", ".join(f"{sp.sstr(v)}*{sp.sstr(h)}"
                                                                    for v, h in zip(vector, basis) if v != 0)))
