@@ -7,7 +7,10 @@ max_t |I(t) - I(0)| along a float64 dopri5 trajectory at tight tolerance.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy as sp
@@ -16,22 +19,44 @@ import torch
 from .bridge import evaluate, integrate
 from .ode import ODESystem, total_derivative
 
-__all__ = ["ConservationCheck", "conservation_check", "Drift", "numeric_drift", "is_zero"]
+__all__ = ["ConservationCheck", "conservation_check", "Drift", "numeric_drift", "is_zero", "time_budget",
+           "BudgetExceeded"]
 
 STATUSES = ("zero", "nonzero", "undecided")
 
 
-def is_zero(expr: sp.Expr, samples: int = 6, seed: int = 0, tol: float = 1e-9) -> str:
-    """Decide whether ``expr`` vanishes identically: ``"zero"``, ``"nonzero"`` or ``"undecided"``.
+class BudgetExceeded(Exception):
+    """A SymPy step ran past its time budget."""
 
-    SymPy's ``simplify`` first (also after rewriting trigonometric and hyperbolic functions as
-    exponentials); if it does not reach 0, the expression is evaluated at random real points
-    (each free symbol uniform in (-0.9, 0.9), inside the domains of asin/atanh that the paper's formulas use).
-    A clearly non-zero value proves "nonzero"; all values below ``tol`` without a symbolic proof is "undecided".
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Raise `BudgetExceeded` inside the block after ``seconds`` (main thread, POSIX; otherwise unbounded).
+
+    Inside an enclosing budget the enclosing one applies (one interval timer per process).
     """
-    expr = sp.sympify(expr)
-    if expr == 0 or sp.simplify(expr) == 0:
-        return "zero"
+    usable = (seconds is not None and threading.current_thread() is threading.main_thread()
+              and hasattr(signal, "setitimer"))
+    if usable and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        usable = False  # an enclosing budget is running and bounds this block too
+    if not usable:
+        yield
+        return
+
+    def _alarm(signum, frame):  # noqa: ARG001 -- signal handler signature
+        raise BudgetExceeded(f"time budget of {seconds:g} s exceeded")
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _sampled(expr: sp.Expr, samples: int, seed: int, tol: float) -> tuple[str, int]:
+    """Evaluate at random real points: ("nonzero", seen) at the first clearly non-zero value, else ("small", seen)."""
     rng = random.Random(seed)
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     seen = 0
@@ -41,16 +66,44 @@ def is_zero(expr: sp.Expr, samples: int = 6, seed: int = 0, tol: float = 1e-9) -
         if value != value or abs(value) == float("inf") or abs(value.imag) > tol:
             continue  # outside the real domain at this point
         if abs(value.real) > tol:
-            return "nonzero"
+            return "nonzero", seen
         seen += 1
         if seen >= samples:
             break
-    # Numerically zero: try harder symbolically (e.g. cos(asin(tanh u)) - 1/cosh(u) only simplifies after
-    # rewriting in exponentials).  Done last because it is slow on expressions that are not zero.
+    return "small", seen
+
+
+def is_zero(expr: sp.Expr, samples: int = 6, seed: int = 0, tol: float = 1e-9, budget_s: float | None = None) -> str:
+    """Decide whether ``expr`` vanishes identically: ``"zero"``, ``"nonzero"`` or ``"undecided"``.
+
+    Numeric first: the expression is evaluated at random real points (each free symbol uniform in (-0.9, 0.9),
+    inside the domains of asin/atanh that the paper's formulas use); a clearly non-zero value proves "nonzero"
+    at once, without simplifying.  Otherwise SymPy's ``simplify`` (also after rewriting trigonometric and
+    hyperbolic functions as exponentials) must reach 0 for "zero"; numerically zero without a symbolic proof is
+    "undecided".
+
+    Args:
+        expr: the expression.
+        samples, seed, tol: the numeric screen.
+        budget_s: time budget for the symbolic part (None: unbounded); past it the answer is "undecided".
+    """
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return "zero"
+    status, seen = _sampled(expr, samples, seed, tol)
+    if status == "nonzero":
+        return "nonzero"
     trig = (sp.functions.elementary.hyperbolic.HyperbolicFunction,
             sp.functions.elementary.trigonometric.TrigonometricFunction)
-    if seen and expr.has(*trig) and sp.simplify(expr.rewrite(sp.exp)) == 0:
-        return "zero"
+    try:
+        with time_budget(budget_s):
+            if sp.simplify(expr) == 0:
+                return "zero"
+            # e.g. cos(asin(tanh u)) - 1/cosh(u) only simplifies after rewriting in exponentials.
+            if seen and expr.has(*trig) and sp.simplify(expr.rewrite(sp.exp)) == 0:
+                return "zero"
+    except BudgetExceeded:
+        return "undecided"
     return "undecided"
 
 
