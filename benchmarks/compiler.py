@@ -32,7 +32,8 @@ times = {{}}
 start = time.perf_counter()
 if name == "adjoint_cos_4d":
     from symnb.core.adjoint import adjoint_of
-    from symnb.chapters.ch6_pipeline import toy_system, theta1, theta2
+    from symnb.toy.model import model_system as toy_system
+    from symnb.toy.symbols import theta1, theta2
     adj = adjoint_of(toy_system("cos"), (theta1, theta2), names=("u", "v", "w"))
     times["adjoint+invariants"] = time.perf_counter() - start
     system, integral, values = adj.system, adj.invariants[0], {{"theta1": 1.1, "theta2": 0.3}}

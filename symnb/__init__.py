@@ -12,13 +12,18 @@ Layers (a lower one never imports a higher one; `tests/test_layers.py` checks it
 
 The public API below is small; chapter modules are imported by name (``from symnb.chapters import ch1_forward``).
 """
+from .core.adjoint import AdjointSystem, NumericAdjoint, adjoint_of
 from .core.audit import Verdict, verdict_table
 from .core.bridge import Trajectory, integrate, to_torch
+from .core.first_integrals import FirstIntegral, FirstIntegrals, first_integrals
+from .core.informativeness import Informativeness, informativeness
 from .core.integrals import ConservationCheck, Drift, conservation_check, numeric_drift
 from .core.lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, finite_transformation,
                        lie_series, maps_solutions, prolong, solve_determining_equations)
 from .core.noether import Lagrangian, euler_lagrange, noether_charge, variational_check
 from .core.ode import ODESystem, ode_system, total_derivative
+from .core.penalty import ConservationPenalty, conservation_penalty, project_to_level_set
+from .core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from .core.systems import textbook_system
 from .train import FitResult, TrainConfig, TrainingDiverged, fit, train
 
@@ -30,4 +35,8 @@ __all__ = [
     "maps_solutions", "prolong", "solve_determining_equations", "Lagrangian", "euler_lagrange", "noether_charge",
     "variational_check", "Trajectory", "integrate", "to_torch", "ODESystem", "ode_system", "total_derivative",
     "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged", "train",
+    # the pipeline: ODE -> symmetries -> first integrals -> checked torch regularizer
+    "find_symmetries", "Polynomial", "SymmetryBasis", "first_integrals", "FirstIntegral", "FirstIntegrals",
+    "adjoint_of", "AdjointSystem", "NumericAdjoint", "conservation_penalty", "ConservationPenalty",
+    "project_to_level_set", "informativeness", "Informativeness",
 ]

@@ -18,6 +18,7 @@ CHAPTERS: dict[str, str] = {
     "ch3": "symnb.chapters.ch3_adjoint",
     "ch4": "symnb.chapters.ch4_loss",
     "ch5": "symnb.chapters.ch5_ablation",
+    "ch6": "symnb.chapters.ch6_pipeline",
 }
 
 

@@ -5,8 +5,8 @@ The paper says deriving symmetries and conservation laws "is typically performed
 -- `find_symmetries` -> `first_integrals` -> `conservation_penalty` -> `informativeness` -- on three textbook
 systems and on the paper's toy dz/dt = sigma(theta1 z + theta2) for six activations, and decides the §4 claim.
 
-Everything specific to the chapter lives here: the activation registry (SymPy expressions), the list of textbook
-runs, the rows of the chapter's tables, its figure data and its verdicts.
+Everything specific to the chapter lives here (the activations are the toy's registry, `symnb.toy.activations`):
+the list of textbook runs, the rows of the chapter's tables, its figure data and its verdicts.
 """
 from __future__ import annotations
 
@@ -22,45 +22,25 @@ import torch
 
 from ..core.adjoint import adjoint_of
 from ..core.audit import Verdict
-from ..core.bridge import integrate, to_torch
+from ..core.bridge import to_torch
 from ..core.first_integrals import FirstIntegrals, first_integrals
 from ..core.informativeness import Informativeness, informativeness
+from ..core.noether import Lagrangian
 from ..core.ode import ODESystem, jet_symbol
 from ..core.penalty import conservation_penalty, project_to_level_set
 from ..core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from ..core.systems import textbook_system
+from ..toy.activations import ACTIVATIONS
+from ..toy.model import model_system as toy_system
+from ..toy.symbols import t, theta1, theta2, z
 
 __all__ = ["ACTIVATIONS", "THETA", "toy_system", "TextbookRun", "textbook_run", "TEXTBOOK", "ToyRun", "toy_run",
            "textbook_table", "toy_table", "paper_ansatz_rows", "write_paper_ansatz_csv", "read_paper_ansatz_csv",
            "F_curves", "penalty_curve", "verdicts"]
 
-t, z = sp.symbols("t z", real=True)
-theta1, theta2 = sp.symbols("theta1 theta2", real=True)
-
-#: sigma by name, as SymPy callables of the pre-activation (the toy's registry, re-derived for this chapter).
-ACTIVATIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
-    "cos": sp.cos,
-    "sin": sp.sin,
-    "tanh": sp.tanh,
-    "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
-    "softplus": lambda x: sp.log(1 + sp.exp(x)),
-    "identity": lambda x: x,
-}
-
 #: The parameter point used for numbers and figures (theta1, theta2): the book's reference point.
 THETA = (1.1, 0.3)
 DATA = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "ch6_paper_ansatz.csv"
-
-
-def toy_system(name: str) -> ODESystem:
-    """dz/dt = sigma(theta1 z + theta2) (paper eq 2 with N = 1) for the activation ``name``.
-
-    Raises:
-        ValueError: for an unknown activation (the message lists the valid ones).
-    """
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid: {sorted(ACTIVATIONS)}")
-    return ODESystem(t, (z,), (ACTIVATIONS[name](theta1 * z + theta2),))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -111,7 +91,6 @@ def _route_integrals(name: str, system: ODESystem, symmetries: SymmetryBasis, ro
         x, y = system.states
         return first_integrals(system, basis=[x, y, sp.log(x), sp.log(y)])
     # Noether: the Lagrangian of a unit mass in the potential -k/r (Goldstein, ch. 3), on the coordinates (x, y).
-    from ..noether import Lagrangian
     x, y = system.states[:2]
     k = system.parameters[0]
     xt, yt = jet_symbol(x, system.t), jet_symbol(y, system.t)

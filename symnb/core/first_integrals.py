@@ -11,7 +11,7 @@ Three routes (paper §2.2-2.3, eq 14; the paper derives its conserved quantities
   autonomous symmetry (xi, eta) gives the factor 1/(xi g - eta f) of the orbit equation g dx - f dy = 0.  The
   first integral is the potential of the exact 1-form (a function of it is reported when it is a logarithm).
 * ``lagrangian`` -- Noether's theorem (Olver 1986, Thm 4.29) for generators given on the first-order state: the
-  components along the Lagrangian's coordinates define a point generator; its charge (`symnb.noether`) is
+  components along the Lagrangian's coordinates define a point generator; its charge (`symnb.core.noether`) is
   written back in the system's variables through the velocity map q_t = f_q.
 
 Every candidate is screened at random points (float64 through the one bridge) and then D_t I is simplified
@@ -20,7 +20,7 @@ under a time budget; only certified integrals are returned, and ``complete=False
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -29,6 +29,7 @@ import torch
 from .bridge import to_torch
 from .integrals import BudgetExceeded, time_budget
 from .lie import Generator, _generic_branches, _null_space, _sample_value
+from .noether import noether_charge
 from .ode import ODESystem, total_derivative
 from .symmetries import SymmetryBasis, _tidy
 
@@ -260,7 +261,6 @@ def _by_symmetry(system: ODESystem, generator: Generator) -> tuple[sp.Expr | Non
 
 def _by_noether(system: ODESystem, lagrangian, generator: Generator) -> tuple[sp.Expr | None, str]:
     """Noether charge of the generator's coordinate part, written in the system's variables."""
-    from ..noether import noether_charge  # the project's Noether implementation (kept where it is)
 
     coords = lagrangian.coords
     missing = [q for q in coords if q not in system.states]
@@ -291,7 +291,7 @@ def first_integrals(system: ODESystem, *, symmetries: SymmetryBasis | Sequence[G
             they go through Noether, without it through Lie's integrating factor (scalar or planar autonomous).
         basis: candidate functions of t and the states; the conserved part of their span is returned (a basis
             of it), with the parameters kept symbolic.
-        lagrangian: a `symnb.noether.Lagrangian` whose coordinates are states of ``system`` (Noether route;
+        lagrangian: a `symnb.core.noether.Lagrangian` whose coordinates are states of ``system`` (Noether route;
             needs ``symmetries``).
         budget_s: time budget for each symbolic certification.
 
