@@ -54,7 +54,7 @@ __all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "run_beyond", "
 METHODS = ("vanilla", "collocation", "trajectory", "projection", "hnn", "own_flow")
 HAMILTONIAN = {"spring", "pendulum", "kepler"}   # canonical (q, p) coordinates: HNN applies
 COLUMNS = ("system", "method", "seed", "deriv_mse", "rollout_mse", "energy_mse", "energy_mse_qp", "max_drift",
-           "ms_per_step", "steps", "width", "n_traj", "weight")
+           "invalid_rollouts", "ms_per_step", "steps", "width", "n_traj", "weight", "device", "dtype")
 
 # HNN's README, energy MSE over 15 rollouts on t in [0, 20] (github.com/greydanus/hamiltonian-nn); the pendulum
 # analysis evaluates the energy as q**2 + p**2.
@@ -293,17 +293,26 @@ def _metrics(setup: _Setup, ens: MLPEnsemble, params, method: str) -> dict[str, 
             xs = torch.full_like(setup.truth, float("nan"))
     rollout = ((xs - setup.truth) ** 2).mean(dim=(0, 2, 3))
     inv_model, inv_true = setup.invariant_fn(xs)[..., 0], setup.invariant_fn(setup.truth)[..., 0]
+    # A rollout that leaves the invariant's domain (Lotka-Volterra: x <= 0) or blows up has no invariant value:
+    # it is counted in `invalid_rollouts` and left out of the invariant metrics (never silently).
+    valid = torch.isfinite(inv_model).all(dim=0)                          # (E, n_test)
     # HNN's protocol: the first 15 test rollouts on t in [0, 20]
     horizon = int((data.rollout_times <= 20.0 + 1e-9).sum())
     sl = (slice(0, horizon), slice(None), slice(0, 15))
-    energy = ((inv_model[sl] - inv_true[sl]) ** 2).mean(dim=(0, 2))
+
+    def mean_valid(err: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:  # err (E, n): mean over valid rollouts
+        return torch.where(ok, err, 0.0).sum(1) / ok.sum(1).clamp(min=1) + torch.where(ok.any(1), 0.0, float("nan"))
+
+    energy = mean_valid(((inv_model[sl] - inv_true[sl]) ** 2).mean(dim=0), valid[:, :15])
     if setup.qp_fn is not None:
-        energy_qp = ((setup.qp_fn(xs[sl]) - setup.qp_fn(setup.truth[sl])) ** 2).mean(dim=(0, 2))
+        err_qp = ((setup.qp_fn(xs[sl]) - setup.qp_fn(setup.truth[sl])) ** 2).mean(dim=0)
+        energy_qp = mean_valid(err_qp, torch.isfinite(err_qp))
     else:
         energy_qp = torch.full_like(energy, float("nan"))
-    drift = (inv_model - inv_model[:1]).abs().amax(dim=0).mean(dim=1)   # max over t, mean over rollouts
+    drift = mean_valid((inv_model - inv_model[:1]).abs().amax(dim=0), valid)   # max over t, mean over rollouts
     return {"deriv_mse": deriv.tolist(), "rollout_mse": rollout.tolist(), "energy_mse": energy.tolist(),
-            "energy_mse_qp": energy_qp.tolist(), "max_drift": drift.tolist()}
+            "energy_mse_qp": energy_qp.tolist(), "max_drift": drift.tolist(),
+            "invalid_rollouts": (~valid).sum(1).tolist()}
 
 
 def run_beyond(cfg: BeyondConfig, data: Task | None = None) -> pd.DataFrame:
@@ -341,7 +350,7 @@ def run_beyond(cfg: BeyondConfig, data: Task | None = None) -> pd.DataFrame:
             rows.append({"system": cfg.system, "method": method, "seed": seed,
                          **{k: v[e] for k, v in metrics.items()}, "ms_per_step": ms, "steps": cfg.steps,
                          "width": cfg.width, "n_traj": setup.data.train_x.shape[1] // len(setup.data.times) * 2,
-                         "weight": cfg.weight})
+                         "weight": cfg.weight, "device": cfg.device, "dtype": cfg.dtype})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
