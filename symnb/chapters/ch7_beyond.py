@@ -32,6 +32,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 import sympy as sp
@@ -102,6 +103,7 @@ def _lagrangian(name: str, system: ODESystem) -> tuple[Lagrangian, list[tuple[st
     raise ValueError(f"unknown task {name!r}; valid: {sorted(TASKS)}")
 
 
+@lru_cache(maxsize=None)
 def invariants(name: str) -> tuple[Invariant, ...]:
     """The certified first integrals of task ``name`` (Noether charges, then D_t I = 0 on the system).
 
@@ -214,13 +216,17 @@ class _Setup:
             (qp,) = [i.expr for i in invariants("spring")]
             fn = to_torch(_system("spring").states, [qp])
             self.qp_fn = lambda x: fn(*x.unbind(-1))[0]  # noqa: E731
-        gen = torch.Generator().manual_seed(12345)
-        lo = self.data.train_x.amin(dim=1, keepdim=True)
-        hi = self.data.train_x.amax(dim=1, keepdim=True)
-        u = torch.rand(len(cfg.seeds), cfg.n_colloc, self.data.dim, generator=gen, dtype=torch.float64)
-        self.colloc = mv(lo + (hi - lo) * u)                      # (E, M, d): uniform in each member's data box
-        idx = torch.randperm(self.data.train_x.shape[1], generator=gen)[: cfg.n_starts]
-        self.starts = self.train_x[:, idx]                        # (E, n_starts, d)
+        # Collocation points and trajectory-penalty starts are drawn per member from its own seed, so a member
+        # trained alone sees exactly what it sees inside the ensemble.
+        colloc, starts = [], []
+        for e, seed in enumerate(cfg.seeds):
+            gen = torch.Generator().manual_seed(10_000 + seed)
+            lo, hi = self.data.train_x[e].amin(0), self.data.train_x[e].amax(0)
+            u = torch.rand(cfg.n_colloc, self.data.dim, generator=gen, dtype=torch.float64)
+            colloc.append(lo + (hi - lo) * u)                     # uniform in the member's data box
+            idx = torch.randperm(self.data.train_x.shape[1], generator=gen)[: cfg.n_starts]
+            starts.append(self.data.train_x[e, idx])
+        self.colloc, self.starts = mv(torch.stack(colloc)), mv(torch.stack(starts))   # (E, M, d), (E, n, d)
 
 
 def _system(name: str) -> ODESystem:
@@ -266,18 +272,41 @@ def _loss_fn(setup: _Setup, ens: MLPEnsemble, method: str):
     return loss
 
 
-def _project(setup: _Setup, rounds: int = 4):
-    """x -> x projected onto every invariant's level set at x0 (cyclic Newton projections)."""
-    system = setup.system
+def _project(setup: _Setup, iters: int = 50):
+    """x -> x projected onto the joint level set {I_k(x) = I_k(x0) for every invariant k}.
+
+    One invariant: `symnb.core.penalty.project_to_level_set` (Newton along grad I).  Several (Kepler's energy
+    and angular momentum): Gauss-Newton with the minimum-norm step x <- x - J^T (J J^T)^{-1} (I(x) - I(x0)),
+    J the SymPy-derived Jacobian of the invariants (Hairer, Lubich & Wanner 2006, section IV.4); projecting on
+    each level set in turn would leave the earlier ones (it does not converge to the intersection in a few
+    rounds).  Raises RuntimeError when the tolerance 1e-12 max(1, |I(x0)|) is not reached.
+    """
+    system, invs = setup.system, setup.invariants
+    if len(invs) == 1:
+        def project_one(x: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
+            flat, flat0 = x.reshape(-1, x.shape[-1]), x0.reshape(-1, x.shape[-1])
+            level = setup.invariant_fn(flat0)[:, 0]
+            return project_to_level_set(invs[0].expr, system, flat, level, iters=iters).reshape(x.shape)
+        return project_one
+    jac = to_torch(system.states, [sp.diff(i.expr, s) for i in invs for s in system.states])
+    m, d = len(invs), len(system.states)
 
     def project(x: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
-        shape = x.shape
-        flat, flat0 = x.reshape(-1, shape[-1]), x0.reshape(-1, shape[-1])
-        levels = [setup.invariant_fn(flat0)[:, i] for i in range(len(setup.invariants))]
-        for _ in range(rounds if len(setup.invariants) > 1 else 1):
-            for inv, level in zip(setup.invariants, levels):
-                flat = project_to_level_set(inv.expr, system, flat, level, iters=50)
-        return flat.reshape(shape)
+        level = setup.invariant_fn(x0)
+        tol = 1e-12 * float(level.abs().max().clamp(min=1.0)) if x.dtype == torch.float64 else 1e-5
+        for _ in range(iters):
+            gap = setup.invariant_fn(x) - level                                  # (..., m)
+            if float(gap.abs().max()) <= tol:
+                return x
+            J = torch.stack([torch.as_tensor(o, dtype=x.dtype, device=x.device).expand(x.shape[:-1])
+                             for o in jac(*x.unbind(-1))], -1).reshape(*x.shape[:-1], m, d)
+            step = torch.linalg.solve(J @ J.transpose(-1, -2), gap.unsqueeze(-1))
+            x = x - (J.transpose(-1, -2) @ step).squeeze(-1)
+        worst = float((setup.invariant_fn(x) - level).abs().max())
+        if worst <= tol:
+            return x
+        raise RuntimeError(f"joint projection onto {[str(i.expr) for i in invs]} did not reach tol={tol:g} in "
+                           f"{iters} Gauss-Newton steps (max |I - I(x0)| = {worst:.3g})")
     return project
 
 

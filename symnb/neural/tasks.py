@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torchdiffeq import odeint
@@ -130,6 +130,20 @@ class Task:
     @property
     def dim(self) -> int:
         return len(self.system.states)
+
+    def subset(self, rows: Sequence[int]) -> "Task":
+        """The data sets of the given rows (indices into ``seeds``), e.g. to train one seed alone.
+
+        Raises:
+            ValueError: for an empty list or an index outside range(E).
+        """
+        rows = [int(r) for r in rows]
+        if not rows or any(not 0 <= r < len(self.seeds) for r in rows):
+            raise ValueError(f"rows must be a non-empty list of indices in range({len(self.seeds)}), got {rows}")
+        idx = torch.tensor(rows)
+        return replace(self, seeds=tuple(self.seeds[r] for r in rows), train_x=self.train_x[idx],
+                       train_dx=self.train_dx[idx], test_x=self.test_x[idx], test_dx=self.test_dx[idx],
+                       test_x0=self.test_x0[idx], rollout_truth=self.rollout_truth[:, idx])
 
 
 def system_field(system: ODESystem) -> Callable[[torch.Tensor], torch.Tensor]:
