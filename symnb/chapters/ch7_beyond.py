@@ -49,8 +49,8 @@ from ..neural.ensemble import MLPEnsemble, rk4_rollout
 from ..neural.tasks import TASKS, Task, task
 from ..noether import Lagrangian, noether_charge, time_translation
 
-__all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "run_beyond", "summarize", "HNN_README",
-           "side_by_side", "verdicts"]
+__all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "BeyondRun", "run_experiment", "run_beyond",
+           "summarize", "HNN_README", "side_by_side", "plot_rollouts", "verdicts"]
 
 METHODS = ("vanilla", "collocation", "trajectory", "projection", "hnn", "own_flow")
 HAMILTONIAN = {"spring", "pendulum", "kepler"}   # canonical (q, p) coordinates: HNN applies
@@ -310,8 +310,8 @@ def _project(setup: _Setup, iters: int = 50):
     return project
 
 
-def _metrics(setup: _Setup, ens: MLPEnsemble, params, method: str) -> dict[str, list[float]]:
-    cfg, data = setup.cfg, setup.data
+def _metrics(setup: _Setup, ens: MLPEnsemble, params, method: str) -> tuple[dict[str, list[float]], torch.Tensor]:
+    data = setup.data
     with torch.no_grad() if ens.head == "field" else torch.enable_grad():
         deriv = ((ens.field(setup.test_x, params) - setup.test_dx) ** 2).mean(dim=(1, 2))
         field = lambda x: ens.field(x, params, create_graph=False).detach()  # noqa: E731
@@ -341,10 +341,31 @@ def _metrics(setup: _Setup, ens: MLPEnsemble, params, method: str) -> dict[str, 
     drift = mean_valid((inv_model - inv_model[:1]).abs().amax(dim=0), valid)   # max over t, mean over rollouts
     return {"deriv_mse": deriv.tolist(), "rollout_mse": rollout.tolist(), "energy_mse": energy.tolist(),
             "energy_mse_qp": energy_qp.tolist(), "max_drift": drift.tolist(),
-            "invalid_rollouts": (~valid).sum(1).tolist()}
+            "invalid_rollouts": (~valid).sum(1).tolist()}, xs
 
 
-def run_beyond(cfg: BeyondConfig, data: Task | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class BeyondRun:
+    """What `run_experiment` produced.
+
+    Attributes:
+        table: one row per (method, seed), columns `COLUMNS`.
+        rollouts: method -> model rollouts from the test initial states, (S + 1, E, n_test, d), CPU float64.
+        truth: the reference rollouts, same shape.
+        times: (S + 1,) rollout times.
+        invariant_fn: x (..., d) -> the invariants at x, (..., m) (first column: energy / V).
+        labels: the invariants' labels.
+    """
+
+    table: pd.DataFrame
+    rollouts: dict[str, torch.Tensor]
+    truth: torch.Tensor
+    times: torch.Tensor
+    invariant_fn: object
+    labels: tuple[str, ...]
+
+
+def run_experiment(cfg: BeyondConfig, data: Task | None = None) -> BeyondRun:
     """Train every method of ``cfg`` (all seeds of a method as one batched ensemble) and measure it.
 
     Args:
@@ -352,7 +373,7 @@ def run_beyond(cfg: BeyondConfig, data: Task | None = None) -> pd.DataFrame:
         data: the task's data (default: generated from ``cfg``); its seeds must be ``cfg.seeds``.
 
     Returns:
-        One row per (method, seed) with the columns `COLUMNS`.
+        A `BeyondRun` (the table and the rollouts behind it).
 
     Raises:
         ValueError: if ``data`` does not match ``cfg``.
@@ -361,7 +382,7 @@ def run_beyond(cfg: BeyondConfig, data: Task | None = None) -> pd.DataFrame:
         raise ValueError(f"data is for ({data.name!r}, seeds {data.seeds}) but cfg asks for ({cfg.system!r}, "
                          f"seeds {cfg.seeds})")
     setup = _Setup(cfg, data)
-    rows, trained = [], {}
+    rows, trained, rollouts = [], {}, {}
     for method in cfg.methods:
         if method == "hnn" and cfg.system not in HAMILTONIAN:
             continue  # not canonical Hamiltonian in its own coordinates: HNN does not apply (see the chapter)
@@ -373,14 +394,48 @@ def run_beyond(cfg: BeyondConfig, data: Task | None = None) -> pd.DataFrame:
             train_as = "vanilla" if method == "projection" else method
             result = fit(_loss_fn(setup, ens, train_as), ens.params, steps=cfg.steps, lr=cfg.lr)
             params, ms = result.params, 1000 * result.wall_time / max(cfg.steps, 1)
-            trained[method] = (params, ms)
-        metrics = _metrics(setup, ens, params, method)
+            trained[train_as] = (params, ms)
+        metrics, xs = _metrics(setup, ens, params, method)
+        rollouts[method] = xs.to("cpu", torch.float64)
         for e, seed in enumerate(cfg.seeds):
             rows.append({"system": cfg.system, "method": method, "seed": seed,
                          **{k: v[e] for k, v in metrics.items()}, "ms_per_step": ms, "steps": cfg.steps,
                          "width": cfg.width, "n_traj": setup.data.train_x.shape[1] // len(setup.data.times) * 2,
                          "weight": cfg.weight, "device": cfg.device, "dtype": cfg.dtype})
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return BeyondRun(pd.DataFrame(rows, columns=list(COLUMNS)), rollouts, setup.truth.to("cpu", torch.float64),
+                     setup.data.rollout_times, setup.invariant_fn, tuple(i.label for i in setup.invariants))
+
+
+def run_beyond(cfg: BeyondConfig, data: Task | None = None) -> pd.DataFrame:
+    """The result table of `run_experiment` (one row per method and seed, columns `COLUMNS`)."""
+    return run_experiment(cfg, data).table
+
+
+def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
+    """Three panels: one test rollout per method in the phase plane (first two states), the rollout error
+    averaged over test trajectories vs time, and the invariant drift |I(x_t) - I(x0)| vs time (member ``member``).
+
+    Returns:
+        The matplotlib figure (show it with ``plt.show()``).
+    """
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    t = run.times.numpy()
+    truth = run.truth[:, member]
+    axes[0].plot(truth[:, trajectory, 0], truth[:, trajectory, 1], "k-", lw=2.5, alpha=0.35, label="truth")
+    for method, xs in run.rollouts.items():
+        x = xs[:, member]
+        axes[0].plot(x[:, trajectory, 0], x[:, trajectory, 1], lw=1, label=method)
+        err = ((x - truth) ** 2).mean(dim=(1, 2))
+        axes[1].semilogy(t, err.clamp(min=1e-16), lw=1, label=method)
+        inv = run.invariant_fn(x)[..., 0]
+        axes[2].semilogy(t, (inv - inv[:1]).abs().mean(1).clamp(min=1e-16), lw=1, label=method)
+    axes[0].set(xlabel="state 1", ylabel="state 2", title="one test rollout")
+    axes[1].set(xlabel="t", ylabel="MSE to truth", title="rollout error")
+    axes[2].set(xlabel="t", ylabel=f"|{run.labels[0]}(t) - {run.labels[0]}(0)|", title="invariant drift")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def summarize(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollout_mse", "energy_mse",
