@@ -137,10 +137,14 @@ def test_summary_confidence_interval():
 def test_verdicts_from_a_table():
     rows = []
     for method, e, r in (("vanilla", 1.0, 1.0), ("collocation", 0.1, 2.0), ("own_flow", 1.0, 1.0)):
-        rows.append({"system": "spring", "method": method, "seed": 0, "energy_mse": e, "rollout_mse": r})
+        rows.append({"system": "spring", "method": method, "seed": 0, "energy_mse": e, "rollout_mse": r,
+                     "deriv_mse": r})
     v = verdicts(pd.DataFrame(rows))
-    assert v[0].verdict == "holds with a caveat" and "rollout MSE lower on no system" in v[0].finding
+    assert v[0].verdict == "holds with a caveat" and "rollout MSE lower on none" in v[0].finding
     assert v[1].verdict == "wrong" and "inert" in v[1].finding
+    assert "derivative MSE higher on spring" in v[0].finding
+    rows[2]["rollout_mse"] = 1.5                                      # a control that changed something
+    assert verdicts(pd.DataFrame(rows))[1].verdict == "holds with a caveat"
 
 
 def test_bad_input():
