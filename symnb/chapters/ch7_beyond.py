@@ -21,9 +21,9 @@ to the gradient, which is the gradient of that term).  Methods (`METHODS`):
   x(t) - x(0) - integral of f_theta along the model's own solution.  Along the RK4 rollout it vanishes to
   rounding, so it is inert -- exactly the situation of the paper's toy (eq 25).
 
-The invariants are certified before use: each is a Noether charge (`symnb.noether.noether_charge`) of a
-Lagrangian of the system (time translation: energy; rotation: angular momentum), mapped to the system's
-first-order state and checked with `symnb.core.integrals.conservation_check` (D_t I = 0 on shell).
+The invariants come from symnb's pipeline (`invariants`): symmetries found by `find_symmetries`, turned into
+first integrals by `first_integrals` (Noether with the mechanical Lagrangian; the candidate-basis route for
+Lotka-Volterra), each certified there and again by `conservation_check` (D_t I = 0 on shell).
 """
 from __future__ import annotations
 
@@ -42,13 +42,15 @@ import torch
 from ..core.audit import Verdict
 from ..core.bridge import to_torch
 from ..core.integrals import ConservationCheck, conservation_check
-from ..core.ode import ODESystem
+from ..core.first_integrals import first_integrals
+from ..core.ode import ODESystem, jet_symbol
 from ..core.penalty import conservation_penalty, project_to_level_set
+from ..core.symmetries import Polynomial, find_symmetries
 from ..core.systems import textbook_system
 from ..fit import fit
 from ..neural.ensemble import MLPEnsemble, rk4_rollout
 from ..neural.tasks import TASKS, Task, task
-from ..noether import Lagrangian, noether_charge, time_translation
+from ..noether import Lagrangian
 
 __all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "BeyondRun", "run_experiment", "run_beyond",
            "summarize", "HNN_README", "side_by_side", "plot_rollouts", "verdicts"]
@@ -65,70 +67,82 @@ HNN_README = {"spring": {"vanilla": 1.71e-1, "hnn": 3.84e-4}, "pendulum": {"vani
 
 @dataclass(frozen=True)
 class Invariant:
-    """A certified first integral of a task's system.
+    """A certified first integral of a task's system, found by `symnb.core.first_integrals`.
 
     Attributes:
         label: short name ("energy", "angular momentum", "V").
         expr: I(x) in the system's states.
-        check: the symbolic certificate (``check.conserved`` is True).
+        route: how it was found: "noether" (a symmetry found by `find_symmetries` + the Lagrangian) or "basis".
+        source: what it came from (the generator, or the basis combination).
+        check: an independent certificate, `symnb.core.integrals.conservation_check` (``check.conserved``).
+        note: what the task's search could not use or decide (the ``reason`` of every `first_integrals` call
+            that was not complete or had notes), "" if nothing.
     """
 
     label: str
     expr: sp.Expr
+    route: str
+    source: str
     check: ConservationCheck
+    note: str
 
 
-def _lagrangian(name: str, system: ODESystem) -> tuple[Lagrangian, list[tuple[str, object]]]:
-    """A Lagrangian whose Euler-Lagrange flow is the task's system, and the symmetries to use.
+def _lagrangian(name: str, system: ODESystem) -> Lagrangian:
+    """The mechanical Lagrangian T - V of a Hamiltonian task (its Euler-Lagrange flow is the task's system).
 
-    Why these: the mechanical ones are T - V of the published settings (HNN's H = q**2 + p**2 has q' = 2p, so
-    T = q_t**2/4); Lotka-Volterra's is Volterra's Lagrangian in the log variables, linear in the velocities
-    (x = e^u, y = e^v: L = u v_t - H(u, v) written back in x, y).
+    HNN's H = q**2 + p**2 has q' = 2p, hence T = q_t**2/4; the pendulum's V = 3(1 - cos q); Kepler's V = -k/r.
     """
     t = system.t
     if name in ("spring", "pendulum"):
-        (q, _p) = system.states
-        qt = sp.Symbol(f"{q.name}_{t.name}", real=True)
-        potential = q**2 if name == "spring" else 3 * (1 - sp.cos(q))
-        return Lagrangian(qt**2 / 4 - potential, t, (q,)), [("energy", None)]
-    if name == "kepler":
-        x, y, _vx, _vy = system.states
-        xt, yt = (sp.Symbol(f"{s.name}_{t.name}", real=True) for s in (x, y))
-        lag = Lagrangian((xt**2 + yt**2) / 2 + 1 / sp.sqrt(x**2 + y**2), t, (x, y))
-        return lag, [("energy", None), ("angular momentum", (0, (-y, x)))]
-    if name == "lotka_volterra":
-        x, y = system.states
-        yt = sp.Symbol(f"{y.name}_{t.name}", real=True)
-        lag = Lagrangian(sp.log(x) * yt / y - (x - sp.log(x) + y - sp.log(y)), t, (x, y))
-        return lag, [("V", None)]
-    raise ValueError(f"unknown task {name!r}; valid: {sorted(TASKS)}")
+        q = system.states[0]
+        qt = jet_symbol(q, t)
+        return Lagrangian(qt**2 / 4 - (q**2 if name == "spring" else 3 * (1 - sp.cos(q))), t, (q,))
+    x, y = system.states[:2]
+    xt, yt = jet_symbol(x, t), jet_symbol(y, t)
+    return Lagrangian((xt**2 + yt**2) / 2 + 1 / sp.sqrt(x**2 + y**2), t, (x, y))
 
 
 @lru_cache(maxsize=None)
 def invariants(name: str) -> tuple[Invariant, ...]:
-    """The certified first integrals of task ``name`` (Noether charges, then D_t I = 0 on the system).
+    """The first integrals of task ``name``, found by symnb's pipeline and certified twice.
+
+    Mechanical tasks (spring, pendulum, Kepler): the point symmetries with infinitesimals of degree <= 1
+    (`find_symmetries`, ``Polynomial(1)``), each turned into a charge by Noether's theorem with the Lagrangian
+    T - V (`first_integrals(..., lagrangian=...)`); time translation gives -E, reported as the energy E.
+    Lotka-Volterra (not Hamiltonian in x, y): the conserved part of span{x, y, log x, log y}
+    (`first_integrals(..., basis=...)`).  Each result is certified by `first_integrals` and again by
+    `conservation_check`.
 
     Raises:
         ValueError: for an unknown task name.
-        RuntimeError: if a charge is not certified conserved on the task's system (never used uncertified).
+        RuntimeError: if nothing is found, or an integral fails the second certificate (never used uncertified).
     """
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; valid: {sorted(TASKS)}")
     system = _system(name)
-    lag, symmetries = _lagrangian(name, system)
-    # velocities -> the system's right-hand sides: the charge as a function of the first-order state
-    velocity = dict(zip(lag.velocities, (system.rhs[system.states.index(c)] for c in lag.coords)))
+    found: list[tuple[str, object]] = []   # (label, FirstIntegrals of one generator or of the basis)
+    if name == "lotka_volterra":
+        x, y = system.states
+        found.append(("V", first_integrals(system, basis=[x, y, sp.log(x), sp.log(y)])))
+    else:
+        lag = _lagrangian(name, system)
+        for gen in find_symmetries(system, Polynomial(1)).generators:
+            translation = gen.time == 1 and all(c == 0 for c in gen.coefficients)
+            label = "energy" if translation else ("angular momentum" if name == "kepler" else "charge")
+            found.append((label, first_integrals(system, symmetries=[gen], lagrangian=lag)))
+    # what the search could not use (e.g. the spring's scaling is a symmetry of the equations but not of L)
+    notes = "; ".join(r.reason for _, r in found if r.reason)
     out = []
-    for label, gen in symmetries:
-        generator = time_translation(lag) if gen is None else lag.generator(*gen)
-        charge = noether_charge(lag, generator).charge
-        expr = sp.simplify(-charge if gen is None else charge)   # time translation gives -E
-        expr = sp.simplify(expr.subs(velocity))
-        check = conservation_check(expr, system)
-        if not check.conserved:
-            raise RuntimeError(f"{label} = {expr} of {name} is not certified conserved: D_t I = {check.derivative} "
-                               f"({check.status})")
-        out.append(Invariant(label, expr, check))
+    for label, result in found:
+        for integral in result:
+            expr = -integral.expr if label == "energy" else integral.expr   # Noether: time translation gives -E
+            check = conservation_check(expr, system)
+            if not check.conserved:
+                raise RuntimeError(f"{label} = {expr} of {name} fails conservation_check: D_t I = "
+                                   f"{check.derivative} ({check.status})")
+            out.append(Invariant(label, expr, integral.route, integral.source, check, notes))
+    if not out:
+        raise RuntimeError(f"no certified first integral of {name} was found")
     return tuple(out)
 
 
