@@ -53,7 +53,7 @@ from ..neural.tasks import TASKS, Task, task
 from ..noether import Lagrangian
 
 __all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "BeyondRun", "run_experiment", "run_beyond",
-           "summarize", "HNN_README", "side_by_side", "plot_rollouts", "verdicts"]
+           "summarize", "HNN_README", "side_by_side", "plot_rollouts", "plot_summary", "verdicts"]
 
 METHODS = ("vanilla", "collocation", "trajectory", "projection", "hnn", "own_flow")
 HAMILTONIAN = {"spring", "pendulum", "kepler"}   # canonical (q, p) coordinates: HNN applies
@@ -487,6 +487,38 @@ def side_by_side(df: pd.DataFrame) -> pd.DataFrame:
                          "ours, H": g.energy_mse.mean() if len(g) else float("nan"),
                          "ours, q^2+p^2": g.energy_mse_qp.mean() if len(g) else float("nan")})
     return pd.DataFrame(rows)
+
+
+def plot_summary(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollout_mse", "energy_mse", "max_drift")):
+    """One panel per metric: mean over seeds with 95% CI bars, grouped by system, one bar per method (log scale).
+
+    Returns:
+        The matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    table = summarize(df, metrics)
+    systems = list(dict.fromkeys(df.system))
+    methods = [m for m in METHODS if m in set(df.method)]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6))
+    width = 0.8 / len(methods)
+    for ax, metric in zip(np.atleast_1d(axes), metrics):
+        for j, method in enumerate(methods):
+            xs, ys, errs = [], [], []
+            for i, system in enumerate(systems):
+                if (system, method) in table.index:
+                    row = table.loc[(system, method)]
+                    xs.append(i + (j - (len(methods) - 1) / 2) * width)
+                    ys.append(max(row[metric], 1e-16))
+                    errs.append(0.0 if np.isnan(row[f"{metric}_ci95"]) else row[f"{metric}_ci95"])
+            lower = np.minimum(errs, np.array(ys) * 0.999)   # log axis: keep bars above 0
+            ax.bar(xs, ys, width, yerr=[lower, errs], label=method, capsize=2)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(systems)), systems, rotation=20, fontsize=8)
+        ax.set_title(metric)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def _ratio(df: pd.DataFrame, system: str, method: str, metric: str) -> float:
