@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 import torch
 
-from symnb.chapters.ch7_beyond import (BeyondConfig, _loss_fn, _project, _Setup, invariants, run_beyond, summarize,
-                                       verdicts)
+from symnb.chapters.ch7_beyond import (BeyondConfig, _loss_fn, _project, _Setup, invariants, ratios_to_vanilla,
+                                       run_beyond, summarize, verdicts)
 from symnb.core.integrals import numeric_drift
 from symnb.neural.ensemble import MLPEnsemble, rk4_rollout
 from symnb.neural.tasks import TASKS, system_field, task
@@ -133,6 +133,13 @@ def test_summary_confidence_interval():
     sd = pd.Series([1.0, 2.0, 3.0, 4.0]).std()
     assert out.loc[("s", "m"), "deriv_mse"] == pytest.approx(2.5)
     assert out.loc[("s", "m"), "deriv_mse_ci95"] == pytest.approx(3.182446305 * sd / 2, rel=1e-8)
+
+
+def test_ratios_to_vanilla():
+    df = pd.DataFrame({"system": "s", "method": ["vanilla", "vanilla", "hnn", "hnn"], "seed": [0, 1, 0, 1],
+                       "deriv_mse": [1.0, 3.0, 1.0, 2.0]})
+    out = ratios_to_vanilla(df, metrics=("deriv_mse",))
+    assert list(out.index) == [("s", "hnn")] and out.loc[("s", "hnn"), "deriv_mse"] == pytest.approx(0.75)
 
 
 def test_verdicts_from_a_table():

@@ -53,7 +53,8 @@ from ..neural.tasks import TASKS, Task, task
 from ..noether import Lagrangian
 
 __all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "BeyondRun", "run_experiment", "run_beyond",
-           "summarize", "HNN_README", "side_by_side", "plot_rollouts", "plot_summary", "verdicts"]
+           "summarize", "HNN_README", "side_by_side", "plot_rollouts", "plot_summary", "ratios_to_vanilla",
+           "verdicts"]
 
 METHODS = ("vanilla", "collocation", "trajectory", "projection", "hnn", "own_flow")
 HAMILTONIAN = {"spring", "pendulum", "kepler"}   # canonical (q, p) coordinates: HNN applies
@@ -519,6 +520,21 @@ def plot_summary(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollo
     np.atleast_1d(axes)[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def ratios_to_vanilla(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollout_mse", "energy_mse",
+                                                                  "ms_per_step")) -> pd.DataFrame:
+    """Each method's mean metric divided by vanilla's on the same system (below 1: better than vanilla).
+
+    Returns:
+        A DataFrame indexed by (system, method), one column per metric; vanilla's own rows are omitted.
+    """
+    means = df.groupby(["system", "method"], sort=False)[list(metrics)].mean()
+    rows = {}
+    for (system, method), row in means.iterrows():
+        if method != "vanilla" and (system, "vanilla") in means.index:
+            rows[(system, method)] = row / means.loc[(system, "vanilla")]
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["system", "method"])
 
 
 def _ratio(df: pd.DataFrame, system: str, method: str, metric: str) -> float:
