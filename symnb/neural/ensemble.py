@@ -11,6 +11,8 @@ Two heads:
 * ``"field"``: the MLP *is* the vector field, f_theta(x) in R^d (a vanilla Neural ODE, or HNN's "baseline").
 * ``"hnn"``: the MLP is a scalar H_theta(x) and the field is its symplectic gradient f = J grad H_theta,
   dq/dt = dH/dp, dp/dt = -dH/dq (Greydanus, Dzamba & Yosinski 2019, "Hamiltonian Neural Networks", eq 2).
+  Their code gives the MLP two outputs and, with the default solenoidal field, uses only the second; a single
+  output is the same model without the unused one.
 
 The default architecture is HNN's: two hidden layers of 200 tanh units, orthogonal weight initialisation
 (their ``nn_models.MLP``), biases at PyTorch's default initialisation.
