@@ -443,9 +443,10 @@ def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
         x = xs[:, member]
         axes[0].plot(x[:, trajectory, 0], x[:, trajectory, 1], lw=1, label=method)
         err = ((x - truth) ** 2).mean(dim=(1, 2))
-        axes[1].semilogy(t, err.clamp(min=1e-16), lw=1, label=method)
+        # from the first step on: at t = 0 every error is 0 and would only stretch the log axis
+        axes[1].semilogy(t[1:], err[1:].clamp(min=1e-16), lw=1, label=method)
         inv = run.invariant_fn(x)[..., 0]
-        axes[2].semilogy(t, (inv - inv[:1]).abs().mean(1).clamp(min=1e-16), lw=1, label=method)
+        axes[2].semilogy(t[1:], (inv - inv[:1]).abs().mean(1)[1:].clamp(min=1e-16), lw=1, label=method)
     axes[0].set(xlabel="state 1", ylabel="state 2", title="one test rollout")
     axes[1].set(xlabel="t", ylabel="MSE to truth", title="rollout error")
     axes[2].set(xlabel="t", ylabel=f"|{run.labels[0]}(t) - {run.labels[0]}(0)|", title="invariant drift")
