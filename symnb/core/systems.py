@@ -63,6 +63,22 @@ def lotka_volterra(values: Mapping[str, float] | None = None) -> ODESystem:
     return _finish(ODESystem(t, (x, y), (alpha * x - beta * x * y, delta * x * y - gamma * y)), values)
 
 
+def hnn_spring(values: Mapping[str, float] | None = None) -> ODESystem:
+    """HNN's mass-spring (Greydanus et al. 2019, section 4.1): q' = 2p, p' = -2q, Hamilton's equations of
+    H = q**2 + p**2 (the harmonic oscillator with omega = 2 in the coordinates (q, p/2)).  Known first integral:
+    q**2 + p**2."""
+    q, p = sp.symbols("q p", real=True)
+    return _finish(ODESystem(t, (q, p), (2 * p, -2 * q)), values)
+
+
+def hnn_pendulum(values: Mapping[str, float] | None = None) -> ODESystem:
+    """HNN's ideal pendulum (Greydanus et al. 2019, section 4.1, g = 3, m = l = 1): q' = 2p, p' = -g sin q,
+    Hamilton's equations of H = g(1 - cos q) + p**2.  Known first integral: that H."""
+    q, p = sp.symbols("q p", real=True)
+    g = sp.Symbol("g", positive=True)
+    return _finish(ODESystem(t, (q, p), (2 * p, -g * sp.sin(q))), values)
+
+
 def kepler_radial(values: Mapping[str, float] | None = None) -> ODESystem:
     """The 1-D Kepler problem x' = v, v' = -k/x**2.  Known: time translation and the scaling
     3t d/dt + 2x d/dx - v d/dv; first integral v**2/2 - k/x."""
@@ -88,6 +104,8 @@ SYSTEMS: dict[str, Callable[..., ODESystem]] = {
     "pendulum": pendulum,
     "damped_oscillator": damped_oscillator,
     "lotka_volterra": lotka_volterra,
+    "hnn_spring": hnn_spring,
+    "hnn_pendulum": hnn_pendulum,
     "kepler_radial": kepler_radial,
     "kepler_planar": kepler_planar,
 }

@@ -1,0 +1,6 @@
+"""Generic neural vector fields and baselines (chapter 7): stacked MLP ensembles, Hamiltonian networks, the
+benchmark tasks they are trained on.  Imports only `symnb.core` (training goes through `symnb.fit.fit`)."""
+from .ensemble import MLPEnsemble, hnn_field, rk4_rollout
+from .tasks import TASKS, Task, task
+
+__all__ = ["MLPEnsemble", "hnn_field", "rk4_rollout", "TASKS", "Task", "task"]
