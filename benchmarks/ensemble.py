@@ -1,7 +1,7 @@
 """Chapter 7 training cost: 8 seeds as one vmap'd ensemble vs a loop of 8, and penalty / projection vs vanilla.
 
 HNN's spring (25 train trajectories x 30 points), the chapter's network (width 2 x ``--width`` tanh), float64,
-Adam through `symnb.fit.fit`.  A training step = forward + loss + backward + Adam update; times are the mean over
+Adam through `symnb.train.fit`.  A training step = forward + loss + backward + Adam update; times are the mean over
 ``--steps`` steps after one warm-up step.  The projection line times one RK4 rollout step of the ensemble with
 the level-set projection against one without.
 
@@ -18,7 +18,7 @@ import time
 import torch
 
 from symnb.chapters.ch7_beyond import BeyondConfig, _loss_fn, _project, _Setup
-from symnb.fit import fit
+from symnb.train import fit
 from symnb.neural.ensemble import MLPEnsemble, rk4_rollout
 
 

@@ -5,6 +5,7 @@ Layers (a lower one never imports a higher one; `tests/test_layers.py` checks it
 * `symnb.core`     -- model-agnostic maths: ODE systems, Lie symmetries, first integrals, Noether, the adjoint,
   the one SymPy->torch bridge;
 * `symnb.toy`      -- the paper's model family dz/dt = sigma(theta1 z + theta2), its data and the eq-43 loss;
+* `symnb.neural`   -- neural vector fields (MLP ensembles under vmap) and the HNN baseline, with their data;
 * `symnb.train`    -- the one training loop (`fit`) and the toy's trainer;
 * `symnb.runs`     -- sweeps, run folders, executors, reports;
 * `symnb.chapters` -- one module per chapter of the book, each with its verdict rows;
@@ -25,6 +26,7 @@ from .core.ode import ODESystem, ode_system, total_derivative
 from .core.penalty import ConservationPenalty, conservation_penalty, project_to_level_set
 from .core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from .core.systems import textbook_system
+from .neural import MLPEnsemble, hnn_field, rk4_rollout
 from .train import FitResult, TrainConfig, TrainingDiverged, fit, train
 
 __version__ = "0.1.0"
@@ -39,4 +41,6 @@ __all__ = [
     "find_symmetries", "Polynomial", "SymmetryBasis", "first_integrals", "FirstIntegral", "FirstIntegrals",
     "adjoint_of", "AdjointSystem", "NumericAdjoint", "conservation_penalty", "ConservationPenalty",
     "project_to_level_set", "informativeness", "Informativeness",
+    # neural vector fields and the HNN baseline
+    "MLPEnsemble", "hnn_field", "rk4_rollout",
 ]

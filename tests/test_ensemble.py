@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from symnb.fit import fit
+from symnb.train import fit
 from symnb.neural.ensemble import MLPEnsemble, hnn_field, rk4_rollout
 
 TOL = 1e-12

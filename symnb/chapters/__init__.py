@@ -19,6 +19,7 @@ CHAPTERS: dict[str, str] = {
     "ch4": "symnb.chapters.ch4_loss",
     "ch5": "symnb.chapters.ch5_ablation",
     "ch6": "symnb.chapters.ch6_pipeline",
+    "ch7": "symnb.chapters.ch7_beyond",
 }
 
 

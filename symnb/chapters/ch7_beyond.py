@@ -47,10 +47,10 @@ from ..core.ode import ODESystem, jet_symbol
 from ..core.penalty import conservation_penalty, project_to_level_set
 from ..core.symmetries import Polynomial, find_symmetries
 from ..core.systems import textbook_system
-from ..fit import fit
+from ..train import fit
 from ..neural.ensemble import MLPEnsemble, rk4_rollout
 from ..neural.tasks import TASKS, Task, task
-from ..noether import Lagrangian
+from ..core.noether import Lagrangian
 
 __all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "BeyondRun", "run_experiment", "run_beyond",
            "summarize", "HNN_README", "side_by_side", "plot_rollouts", "plot_summary", "ratios_to_vanilla",

@@ -1,5 +1,5 @@
 """Generic neural vector fields and baselines (chapter 7): stacked MLP ensembles, Hamiltonian networks, the
-benchmark tasks they are trained on.  Imports only `symnb.core` (training goes through `symnb.fit.fit`)."""
+benchmark tasks they are trained on.  Imports only `symnb.core` (training goes through `symnb.train.fit`)."""
 from .ensemble import MLPEnsemble, hnn_field, rk4_rollout
 from .tasks import TASKS, Task, task
 

@@ -3,7 +3,7 @@
 An ensemble holds E copies of one architecture, each initialised from its own seed, with their parameters stacked
 along a leading dimension (``torch.func.stack_module_state``).  The forward pass is ``functional_call`` of the
 shared architecture under ``torch.func.vmap`` over that dimension, so E seeds of one method train as one
-batched problem with `symnb.fit.fit` (the loss returns one total per member, shape (E,)).  Members never mix:
+batched problem with `symnb.train.fit` (the loss returns one total per member, shape (E,)).  Members never mix:
 row e of every parameter only ever touches member e's outputs.
 
 Two heads:
@@ -91,7 +91,7 @@ class MLPEnsemble:
 
     Attributes:
         params: dict name -> tensor with leading dimension E (leaf tensors requiring grad): pass it to
-            `symnb.fit.fit` and back to `field`.
+            `symnb.train.fit` and back to `field`.
 
     Raises:
         ValueError: for an unknown activation or head, an empty seed list, or non-positive sizes.
