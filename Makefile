@@ -9,7 +9,7 @@ export TQDM_DISABLE := 1
 export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install book test unit nbval book-strict bench clean
+.PHONY: install book test unit nbval book-strict bench clean html-check screenshots
 
 install: $(STAMP)
 
@@ -33,7 +33,12 @@ test: $(STAMP)
 	tests=$$?; wait; book=$$(cat _build/book-test.rc); \
 	if [ "$$book" != 0 ]; then cat _build/book-test.log; echo "book build (jupyter-book build . -W -n) FAILED"; \
 	else echo "book build (jupyter-book build . -W -n --keep-going) succeeded"; fi; \
-	test "$$tests" = 0 && test "$$book" = 0
+	$(BIN)/python tools/html_check.py _build/html; html=$$?; \
+	test "$$tests" = 0 && test "$$book" = 0 && test "$$html" = 0
+
+## The reader's-eye check alone, over an existing build (raw Markdown/LaTeX, tables, images, offline MathJax).
+html-check: $(STAMP)
+	$(BIN)/python tools/html_check.py _build/html
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/ -q
@@ -44,6 +49,24 @@ nbval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/loss_step.py
 	$(BIN)/python benchmarks/batched_sweep.py
+
+## Full-page screenshots of every built page into _build/screenshots/ (headless Chromium; not part of `make test`).
+## Needs Debian's chromium: `apt-get update && apt-get install -y chromium` (as root). Run `make book` first.
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+screenshots:
+	@test -n "$(CHROMIUM)" || { echo "chromium not found: apt-get update && apt-get install -y chromium"; exit 1; }
+	@test -d _build/html || { echo "no _build/html: run make book first"; exit 1; }
+	@mkdir -p _build/screenshots
+	@for page in $$(cd _build/html && find . -name '*.html' ! -path './_static/*' ! -path './_sources/*' \
+	    ! -name genindex.html ! -name search.html | sort); do \
+	  out=_build/screenshots/$$(echo $${page#./} | tr / _ | sed 's/\.html$$/.png/'); \
+	  profile=$$(mktemp -d); \
+	  timeout 120 "$(CHROMIUM)" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	    --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
+	    --user-data-dir=$$profile --virtual-time-budget=10000 --window-size=1280,4000 \
+	    --screenshot=$$out "file://$$PWD/_build/html/$${page#./}" >/dev/null 2>&1 || echo "FAILED $$page"; \
+	  rm -rf $$profile; echo "$$out"; \
+	done
 
 clean:
 	rm -rf _build
