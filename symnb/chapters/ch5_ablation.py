@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..runs.report import Effect, ResultTable, one_at_a_time, read_csv
@@ -59,7 +60,29 @@ def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequenc
     return fig
 
 
-def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a stability verdict needs from one training run: its status, the divergence step, the a1 weight."""
+
+    status: str
+    step: int | None
+    config_a1: float
+
+
+def blowup_outcomes() -> tuple[RunOutcome, RunOutcome]:
+    """(plain MSE, MSE_f at a1 = 1e-3) in chapter 4's blow-up configuration (`ch4_loss.BLOWUP_CONFIG`)."""
+    from .ch4_loss import BLOWUP_CONFIG, _verdict_runs
+
+    runs = _verdict_runs()
+    out = []
+    for key, a1 in (("blowup_plain", 0.0), ("blowup", BLOWUP_CONFIG["a1"])):
+        r = runs[key]
+        out.append(RunOutcome(r.status, (r.divergence or {}).get("step") if r.status == "diverged" else None, a1))
+    return tuple(out)
+
+
+def ablation_verdicts(table: ResultTable, metric: str = "test_mse",
+                      blowup: tuple[RunOutcome, RunOutcome] | None = None) -> list:
     """The paper's claims about the loss of eq 43, decided by the ablation (chapter 5).
 
     Claims (paper §1, §2, §3 after eq 17 and eq 43, §4): the symmetry-regularized loss makes the model more
@@ -69,6 +92,8 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
         table: the ablation (`read_csv` of notebooks/data/ablation_cpu.csv, or a fresh `collect`); columns
             a1..a6, noise, n_train, seed, the metric and ``result.status`` ("ok"/"diverged").
         metric: the accuracy metric (default: MSE on clean held-out data).
+        blowup: (plain, regularized) outcomes in a configuration where training can diverge (`blowup_outcomes`);
+            used for the stability claim when no run of the ablation diverged in either arm.
 
     Returns:
         Three `symnb.audit.Verdict` rows: accuracy, robustness (noisy/scarce data), stability.
@@ -118,15 +143,23 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
     spread = [(e.stat.std / e.stat.mean) / (e.baseline.std / e.baseline.mean) for e in effects
               if e.baseline.std > 0 and e.stat.n_finite > 1 and e.stat.mean > 0]
     wider = sum(x > 1.0 + 1e-9 for x in spread)  # equal spreads are not wider (rounding)
+    stab_text = (f"diverged: {div_reg} of {len(reg)} regularized runs, {div_plain} of {len(plain)} plain-MSE "
+                 f"runs; relative seed-to-seed spread (std/mean) of the metric wider than the baseline's in "
+                 f"{wider} of {len(spread)} settings")
     if div_reg > div_plain or wider > len(spread) // 2:
         stab = "wrong"
+    elif div_reg == 0 and div_plain == 0 and blowup is not None:
+        # No run diverged in either arm: the ablation cannot test a stability claim.  Chapter 4's blow-up
+        # configuration can: the same data and optimizer with and without the regularizer.
+        plain_run, reg_run = blowup
+        stab_text += (f": the ablation cannot decide. Chapter 4's blow-up configuration does: plain MSE "
+                      f"{plain_run.status}, MSE_f at a1 = {reg_run.config_a1:g} {reg_run.status}"
+                      + (f" at step {reg_run.step}" if reg_run.step is not None else ""))
+        stab = "wrong" if reg_run.status == "diverged" and plain_run.status == "ok" else "holds with a caveat"
     elif div_reg == 0 and wider < len(spread) // 4:
         stab = "holds"
     else:
         stab = "holds with a caveat"
-    stab_text = (f"diverged: {div_reg} of {len(reg)} regularized runs, {div_plain} of {len(plain)} plain-MSE "
-                 f"runs; relative seed-to-seed spread (std/mean) of the metric wider than the baseline's in "
-                 f"{wider} of {len(spread)} settings")
     return [
         Verdict("claim §3 accuracy", "eq 43's regularizers improve accuracy (precision)", acc_text, acc),
         Verdict("claim §2 robustness", "most useful when data are scarce or noisy", rob_text, rob),
@@ -142,4 +175,4 @@ ABLATION_PARAMS = (*ABLATION_FACTORS, "epochs", "lr", "n_extrap", "n_test", "n_t
 
 def verdicts() -> tuple:
     """The chapter's audit rows, decided by the committed CPU sweep (the interface of `symnb.chapters`)."""
-    return tuple(ablation_verdicts(read_csv(ABLATION_CSV, params=list(ABLATION_PARAMS))))
+    return tuple(ablation_verdicts(read_csv(ABLATION_CSV, params=list(ABLATION_PARAMS)), blowup=blowup_outcomes()))
