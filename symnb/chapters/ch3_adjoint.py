@@ -45,7 +45,7 @@ __all__ = [
     "candidate_quantities", "prq_checks", "PRQDrift", "prq_drifts", "prq_on_branch", "adjoint_invariants",
     "generic_invariant_derivatives", "invariant_checks", "adjoint_verdicts", "DEFAULT_POINT", "eq34_route",
     "matched_constants", "q_typo_rate", "kz", "AGREEMENT_ACTIVATIONS", "eq29_first_order", "eq30_residuals",
-    "eq31_coefficients", "BranchCheck", "u_closed_form_branches", "model_equation",
+    "eq31_coefficients", "BranchCheck", "u_closed_form_branches", "eqs29_31_table", "branch_table",
 ]
 
 t, z, u, v, w = printed.t, printed.z, printed.u, printed.v, printed.w
@@ -753,6 +753,29 @@ def eq31_coefficients() -> tuple[sp.Expr, ...]:
         ratio = dt(x + epsilon * X) / dt(t + epsilon * gen.time)
         out.append(sp.simplify(sp.diff(ratio, epsilon).subs(epsilon, 0) - pr))
     return tuple(out)
+
+
+def eqs29_31_table():
+    """`eq29_first_order`, `eq30_residuals` and `eq31_coefficients` side by side (a pandas DataFrame, one row per
+    state z, u, v, w; every cell 0 where the printed equation holds)."""
+    import pandas as pd
+
+    first = dict(zip((t, z, u, v, w), eq29_first_order()))
+    deltas = dict(zip((u, v, w, z), eq30_residuals()))
+    coeffs = dict(zip((z, u, v, w), eq31_coefficients()))
+    return pd.DataFrame({"eq 29: exact flow minus (x + eps X)": [sp.sstr(first[x]) for x in (z, u, v, w)],
+                         "eq 30: printed minus derived Delta": [sp.sstr(deltas[x].difference) for x in (z, u, v, w)],
+                         "eq 31: definition minus prolongation": [sp.sstr(coeffs[x]) for x in (z, u, v, w)]},
+                        index=pd.Index(["z", "u", "v", "w"], name="state"))
+
+
+def branch_table(theta: tuple[float, float] = DEFAULT_POINT["theta"]):
+    """`u_closed_form_branches` as a pandas DataFrame (errors shown as bounds: their digits vary by machine)."""
+    import pandas as pd
+
+    return pd.DataFrame([(f"{b.z0:.3f}", b.cos_sign, b.signed_error < 1e-8, b.unsigned_error < 1e-8)
+                         for b in u_closed_form_branches(theta)],
+                        columns=["z0", "sign of cos", "k6 = sign(cos) u f: error < 1e-8", "k6 = u f: error < 1e-8"])
 
 
 @dataclass(frozen=True)

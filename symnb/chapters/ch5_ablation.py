@@ -36,7 +36,7 @@ def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequenc
     groups = list(dict.fromkeys(e.group for e in effects))
     ncol = min(3, len(factors))
     nrow = -(-len(factors) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.9 * nrow), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 3.2 * nrow + 0.8), squeeze=False, sharey=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, f in zip(axes.flat, factors):
         for gi, g in enumerate(groups):
@@ -49,14 +49,18 @@ def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequenc
                 _ = ax.axhline(es[0].baseline.mean, color=colour, ls="--", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        _ = ax.set_title(f"weight {f}", fontsize=9)
+        _ = ax.set_title(f"weight {f}", fontsize=11)
         _ = ax.set_xlabel(f)
     for ax in axes[:, 0]:
         _ = ax.set_ylabel(metric)
     for ax in list(axes.flat)[len(factors):]:
         ax.set_visible(False)
-    _ = axes.flat[0].legend(fontsize=6)
-    fig.tight_layout()
+    # one shared legend below the panels, at a readable size (inside a small panel it covered the data)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    ncol_legend = min(len(labels), 3) or 1
+    _ = fig.legend(handles, labels, loc="lower center", ncol=ncol_legend, fontsize=10, frameon=False)
+    rows_legend = -(-len(labels) // ncol_legend)
+    fig.tight_layout(rect=(0, 0.035 * rows_legend + 0.02, 1, 1))
     return fig
 
 
