@@ -50,23 +50,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/loss_step.py
 	$(BIN)/python benchmarks/batched_sweep.py
 
-## Full-page screenshots of every built page into _build/screenshots/ (headless Chromium; not part of `make test`).
-## Needs Debian's chromium: `apt-get update && apt-get install -y chromium` (as root). Run `make book` first.
-CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
-screenshots:
-	@test -n "$(CHROMIUM)" || { echo "chromium not found: apt-get update && apt-get install -y chromium"; exit 1; }
+## Full-page screenshots of every built page into _build/screenshots/ (headless Chromium driven over its DevTools
+## pipe, after MathJax has typeset; not part of `make test`).  Needs Debian's chromium, installed as root with
+## `apt-get update && apt-get install -y chromium`.  Run `make book` first.
+screenshots: $(STAMP)
 	@test -d _build/html || { echo "no _build/html: run make book first"; exit 1; }
-	@mkdir -p _build/screenshots
-	@for page in $$(cd _build/html && find . -name '*.html' ! -path './_static/*' ! -path './_sources/*' \
-	    ! -name genindex.html ! -name search.html | sort); do \
-	  out=_build/screenshots/$$(echo $${page#./} | tr / _ | sed 's/\.html$$/.png/'); \
-	  profile=$$(mktemp -d); \
-	  timeout 120 "$(CHROMIUM)" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-	    --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
-	    --user-data-dir=$$profile --virtual-time-budget=10000 --window-size=1280,4000 \
-	    --screenshot=$$out "file://$$PWD/_build/html/$${page#./}" >/dev/null 2>&1 || echo "FAILED $$page"; \
-	  rm -rf $$profile; echo "$$out"; \
-	done
+	$(BIN)/python tools/screenshots.py _build/html _build/screenshots
 
 clean:
 	rm -rf _build
