@@ -45,7 +45,7 @@ __all__ = [
     "candidate_quantities", "prq_checks", "PRQDrift", "prq_drifts", "prq_on_branch", "adjoint_invariants",
     "generic_invariant_derivatives", "invariant_checks", "adjoint_verdicts", "DEFAULT_POINT", "eq34_route",
     "matched_constants", "q_typo_rate", "kz", "AGREEMENT_ACTIVATIONS", "eq29_first_order", "eq30_residuals",
-    "eq31_coefficients", "BranchCheck", "u_closed_form_branches", "eqs29_31_table", "branch_table",
+    "eq31_coefficients", "BranchCheck", "u_closed_form_branches", "eqs29_31_table", "branch_table", "agreement_table",
 ]
 
 t, z, u, v, w = printed.t, printed.z, printed.u, printed.v, printed.w
@@ -219,6 +219,24 @@ def _gradient_agreement(name: str, z0: float, theta: tuple[float, float], target
         raise ValueError(f"a reference gradient is exactly 0 at z0={z0!r}, theta={theta!r}: {ref}")
     rel = tuple(abs(g - r) / abs(r) for g, r in zip(gen.as_tuple(), ref.as_tuple()))
     return GradientAgreement(name, ref, gen, rel)
+
+
+def agreement_table(names, z0: float = DEFAULT_POINT["z0"], theta: tuple[float, float] = DEFAULT_POINT["theta"],
+                    target: float = DEFAULT_POINT["target"], t_final: float = DEFAULT_POINT["t_final"]):
+    """`gradient_agreement` for several activations as a pandas DataFrame: torchdiffeq's gradients (6 decimals)
+    and whether the generated system matches them to a relative 1e-8 (a bound: the error's digits vary by CPU).
+
+    Raises:
+        ValueError: for an unknown activation (see `gradient_agreement`).
+    """
+    import pandas as pd
+
+    rows = []
+    for name in names:
+        agr = gradient_agreement(name, z0, theta, target, t_final)
+        rows.append((name, *(f"{g:+.6f}" for g in agr.reference.as_tuple()), agr.max_rel_error <= 1e-8))
+    return pd.DataFrame(rows, columns=["activation", "dL/dz0", "dL/dtheta1", "dL/dtheta2",
+                                       "generated system: max rel. error <= 1e-8"]).set_index("activation")
 
 
 @dataclass(frozen=True)

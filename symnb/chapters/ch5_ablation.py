@@ -64,6 +64,39 @@ def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequenc
     return fig
 
 
+def effect_summary(effects: Sequence[Effect]):
+    """Per weight: best and worst mean ratio to the baseline (with where the best occurs) and in how many
+    (noise, size) settings it is better / worse by >10% on every seed (a pandas DataFrame, one row per factor)."""
+    import pandas as pd
+
+    rows = []
+    for f in dict.fromkeys(e.factor for e in effects):
+        es = [e for e in effects if e.factor == f]
+        best, worst = min(es, key=lambda e: e.ratio), max(es, key=lambda e: e.ratio)
+        rows.append((f, f"{best.ratio:.2f}", f"{f}={best.level:g}, noise {best.group[0]:g}, n {best.group[1]}",
+                     f"{worst.ratio:.3g}", f"{sum(_helps(e) for e in es)}/{len(es)}",
+                     f"{sum(_hurts(e) for e in es)}/{len(es)}"))
+    return pd.DataFrame(rows, columns=["weight", "best ratio", "best at", "worst ratio", "better on every seed",
+                                       "worse on every seed"]).set_index("weight")
+
+
+def helped_count(effects: Sequence[Effect]) -> int:
+    """How many (term, weight, noise, size) settings lower the metric by >10% on every seed."""
+    return sum(_helps(e) for e in effects)
+
+
+def hard_setting_table(effects: Sequence[Effect]):
+    """The per-seed ratios to the baseline in the noisiest, smallest (noise, size) setting (a pandas DataFrame)."""
+    import pandas as pd
+
+    group = (max(e.group[0] for e in effects), min(e.group[1] for e in effects))
+    hard = [e for e in effects if e.group == group]
+    n_seeds = max(len(e.paired) for e in hard)
+    return pd.DataFrame([(e.factor, f"{e.level:g}", *[f"{r:.2f}" for r in e.paired], f"{e.ratio:.2f}")
+                         for e in hard],
+                        columns=["weight", "level", *[f"seed {k}" for k in range(n_seeds)], "mean ratio"])
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """What a stability verdict needs from one training run: its status, the divergence step, the a1 weight."""
