@@ -26,8 +26,8 @@ from bs4 import BeautifulSoup
 
 __all__ = ["check_page", "check_site", "MAX_OUTPUT_WIDTH"]
 
-#: Widest stream-output line allowed (characters): the book's text column shows about this many in monospace.
-MAX_OUTPUT_WIDTH = 110
+#: Widest stream-output line allowed (characters): at 1280 px the text column shows about 80 monospace characters.
+MAX_OUTPUT_WIDTH = 80
 
 _RAW = [
     (re.compile(r"\|\s*:?-{3,}:?\s*\|"), "a Markdown table rule"),

@@ -187,6 +187,28 @@ def derivative_agreement(constants: LossConstants = LossConstants(), theta=(0.7,
     return worst
 
 
+def flow_check_table(constants: LossConstants = LossConstants()):
+    """`flow_checks` as a pandas DataFrame: max |dQ/dt| on the exact trajectory and along dopri5 solves at each
+    rtol, and whether the term is conserved (rates at float64 rounding level shown as a bound)."""
+    import pandas as pd
+
+    checks = flow_checks(constants)
+    rows = [(c.term, format_rate(c.exact_rate), *(f"{v:.1e}" for _, v in c.solver_rates), c.conserved) for c in checks]
+    rtols = [f"rtol {r:.0e}" for r, _ in checks[0].solver_rates]
+    return pd.DataFrame(rows, columns=["term", "exact", *rtols, "conserved"]).set_index("term")
+
+
+def runs_table(runs: dict):
+    """Training results side by side (a pandas DataFrame, one row per run): status, theta, train / test /
+    extrapolation MSE and |theta - theta*|, at the precision the chapter prints."""
+    import pandas as pd
+
+    rows = [(name, r.status, f"{r.theta[0]:.3f}", f"{r.theta[1]:.3f}", f"{r.train_mse:.2e}", f"{r.test_mse:.2e}",
+             f"{r.extrap_mse:.2e}", f"{r.param_error:.3f}") for name, r in runs.items()]
+    return pd.DataFrame(rows, columns=["run", "status", "theta1", "theta2", "train MSE", "test MSE", "extrap MSE",
+                                       "|theta - theta*|"]).set_index("run")
+
+
 @dataclass(frozen=True)
 class AdjointReading:
     """max |dI/dt| of eq 42's P_i, Q_i, R_i along exact trajectories, with k6 matched per sample and eps = 0.
