@@ -109,7 +109,8 @@ def _capture(browser: _Browser, url: str, out: Path) -> tuple[int, bool]:
     clipped = height > MAX_HEIGHT
     browser.call("Emulation.setDeviceMetricsOverride",
                  {"width": WIDTH, "height": min(height, MAX_HEIGHT), "deviceScaleFactor": 1, "mobile": False}, session)
-    shot = browser.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session)
+    # the viewport already spans the page; captureBeyondViewport would shift wide pages sideways
+    shot = browser.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False}, session)
     out.write_bytes(base64.b64decode(shot["data"]))
     browser.call("Target.closeTarget", {"targetId": target})
     return height, clipped
