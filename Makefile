@@ -9,7 +9,7 @@ export TQDM_DISABLE := 1
 export OMP_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install book test unit nbval book-strict bench clean
+.PHONY: install book test unit nbval book-strict bench clean html-check screenshots
 
 install: $(STAMP)
 
@@ -33,7 +33,12 @@ test: $(STAMP)
 	tests=$$?; wait; book=$$(cat _build/book-test.rc); \
 	if [ "$$book" != 0 ]; then cat _build/book-test.log; echo "book build (jupyter-book build . -W -n) FAILED"; \
 	else echo "book build (jupyter-book build . -W -n --keep-going) succeeded"; fi; \
-	test "$$tests" = 0 && test "$$book" = 0
+	$(BIN)/python tools/html_check.py _build/html; html=$$?; \
+	test "$$tests" = 0 && test "$$book" = 0 && test "$$html" = 0
+
+## The reader's-eye check alone, over an existing build (raw Markdown/LaTeX, tables, images, offline MathJax).
+html-check: $(STAMP)
+	$(BIN)/python tools/html_check.py _build/html
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/ -q
@@ -44,6 +49,15 @@ nbval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/loss_step.py
 	$(BIN)/python benchmarks/batched_sweep.py
+	$(BIN)/python benchmarks/compiler.py
+	$(BIN)/python benchmarks/ensemble.py
+
+## Full-page screenshots of every built page into _build/screenshots/ (headless Chromium driven over its DevTools
+## pipe, after MathJax has typeset; not part of `make test`).  Needs Debian's chromium, installed as root with
+## `apt-get update && apt-get install -y chromium`.  Run `make book` first.
+screenshots: $(STAMP)
+	@test -d _build/html || { echo "no _build/html: run make book first"; exit 1; }
+	$(BIN)/python tools/screenshots.py _build/html _build/screenshots
 
 clean:
 	rm -rf _build

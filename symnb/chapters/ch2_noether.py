@@ -6,16 +6,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
+import torch
 
 from ..core.audit import Verdict
-from ..core.integrals import is_zero
-from ..core.noether import (Lagrangian, energy, euler_lagrange, euler_lagrange_sympy, substitute_dynamics,
-                            time_translation, variational_check)
-from ..core.ode import ODESystem, total_derivative
+from ..core.bridge import evaluate, integrate
+from ..core.integrals import is_zero, numeric_drift
+from ..core.noether import (Lagrangian, conserved_on_shell, energy, euler_lagrange, euler_lagrange_sympy,
+                            euler_lagrange_system, noether_charge, substitute_dynamics, time_translation,
+                            variational_check)
+from ..core.ode import ODESystem, jet_symbol, total_derivative
 from ..toy.model import model_system
 from ..toy.symbols import sample_symbols, theta1, theta2, z
 from ..toy.symbols import t as T
 from ..printed.noether import H_eq26, H_tilde_eq27, energy_section_2_3, hamiltonian_formula_eq26_27
+
+
 def h_as_printed(lag: Lagrangian, system: ODESystem) -> sp.Expr:
     """The first line of eqs 26-27, sum_i (dL/dz_i) zdot_i - L, with zdot = f substituted (as the paper does)."""
     return substitute_dynamics(hamiltonian_formula_eq26_27(lag.expr, lag.coords, lag.velocities), system)
@@ -190,9 +195,10 @@ _ROWS = (
       "eq 26: D_t H has the closed form, non-zero at the witness")),
     (Verdict("eq 27", "H~ = sum dL/dz_i zdot_i - L = sum p_i log q_i (= -L); dH~/dt = 0",
              "dL/dz_i = q_i - p_i is not 0, so the first line gives sum (q_i - p_i) f_i - L, not the printed -L "
-             "(which is §2.3's energy); D_t H~ = -sum (q_i - p_i) cos(theta1 z_i + theta2) is not 0: H~ is "
-             "constant only on special trajectories (all f_i equal: theta1 = 0, N = 1, z_i(0) = z_j(0) mod "
-             "2 pi/theta1; or a rest point)",
+             "(which is §2.3's energy); D_t H~ = -sum (q_i - p_i) cos(theta1 z_i + theta2) is not 0 (non-zero at a "
+             "witness point): H~ is not conserved. It is constant on some special trajectories (sufficient: all "
+             "f_i equal -- theta1 = 0, N = 1, z_i(0) = z_j(0) mod 2 pi/theta1 -- or a rest point); that these "
+             "are the only ones is not shown",
              "wrong"),
      ("CE: dL/dz_i = q_i - p_i", "eq 27: printed H~ != d/dz formula with zdot = f", "eq 27: printed H~ = -L",
       "eq 27: D_t H~ has the closed form, non-zero at the witness")),
@@ -221,6 +227,166 @@ def noether_verdicts(n: int = 2) -> list[Verdict]:
 def verdicts() -> tuple[Verdict, ...]:
     """The chapter's audit rows, for N = 2 samples (the interface of `symnb.chapters`)."""
     return tuple(noether_verdicts())
+
+
+# ---- the chapter's studies (moved out of the notebook: one library call per step) ---------------------------
+
+def known_cases() -> list[tuple[str, Lagrangian, str, tuple, sp.Expr]]:
+    """Lagrangians with textbook answers and candidate (generator, gauge) pairs, right and wrong.
+
+    Returns:
+        Rows (system, Lagrangian, generator name, (T, xi), gauge B): free particle (translation, time
+        translation, Galilean boost with B = m x and with the wrong B = 0), harmonic oscillator, Kepler problem
+        (rotation), damped oscillator in Caldirola-Kanai form (explicit t).  Sources: Olver (1986) §4.4;
+        Goldstein, *Classical Mechanics*, ch. 8 and 13.
+    """
+    t_, x, y = sp.symbols("t x y", real=True)
+    m, k, w, g = sp.symbols("m k omega gamma", positive=True)
+    xt, yt = jet_symbol(x, t_), jet_symbol(y, t_)
+    free = Lagrangian(m * xt ** 2 / 2, t_, (x,))
+    osc = Lagrangian(xt ** 2 / 2 - w ** 2 * x ** 2 / 2, t_, (x,))
+    kepler = Lagrangian(m * (xt ** 2 + yt ** 2) / 2 + k / sp.sqrt(x ** 2 + y ** 2), t_, (x, y))
+    damped = Lagrangian(sp.exp(g * t_) * (xt ** 2 - w ** 2 * x ** 2) / 2, t_, (x,))  # x'' + g x' + w^2 x = 0
+    return [
+        ("free particle", free, "x-translation", (0, [1]), sp.S.Zero),
+        ("free particle", free, "time translation", (1, [0]), sp.S.Zero),
+        ("free particle", free, "Galilean boost", (0, [t_]), m * x),
+        ("free particle", free, "boost with B = 0 (wrong gauge)", (0, [t_]), sp.S.Zero),
+        ("harmonic oscillator", osc, "time translation", (1, [0]), sp.S.Zero),
+        ("harmonic oscillator", osc, "x-translation (wrong)", (0, [1]), sp.S.Zero),
+        ("Kepler", kepler, "rotation", (0, [-y, x]), sp.S.Zero),
+        ("Kepler", kepler, "x-translation (wrong)", (0, [1, 0]), sp.S.Zero),
+        ("damped oscillator (explicit t)", damped, "time translation", (1, [0]), sp.S.Zero),
+        ("damped oscillator (explicit t)", damped, "d/dt - (gamma/2) x d/dx", (1, [-g * x / 2]), sp.S.Zero),
+    ]
+
+
+def machinery_table() -> str:
+    """The variational check (eq 15), Noether charge and its on-shell derivative for every `known_cases` row.
+
+    Returns:
+        A Markdown table with LaTeX cells (display with ``IPython.display.Markdown``; the book renders it as
+        MyST).  A rejected generator shows its residual and no charge.
+    """
+    rows = ["| L | X | B | pr X(L) + L D_t T - D_t B | charge I | D_t I on EL solutions |",
+            "|---|---|---|---|---|---|"]
+    for name, lag, xname, (time, xi), gauge in known_cases():
+        gen = lag.generator(time, xi)
+        check = variational_check(lag, gen, gauge)
+        if check.holds:
+            charge = noether_charge(lag, gen, gauge).charge
+            cells = ["$0$", f"${sp.latex(sp.expand(charge))}$", conserved_on_shell(lag, charge).status]
+        else:
+            cells = [f"${sp.latex(sp.factor(check.residual))}$ ({check.status})", "rejected", "-"]
+        rows.append(f"| {name} | {xname} | ${sp.latex(gauge)}$ | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def charge_claims():
+    """Right and wrong claimed conserved quantities, each checked along EL solutions (a pandas DataFrame)."""
+    import pandas as pd
+
+    cases = {(name, xname): lag for name, lag, xname, *_ in known_cases()}
+    osc, free = cases["harmonic oscillator", "time translation"], cases["free particle", "x-translation"]
+    damped = cases["damped oscillator (explicit t)", "time translation"]
+    x, xt = osc.coords[0], osc.velocities[0]
+    w = next(s for s in osc.expr.free_symbols if s.name == "omega")
+    m = next(s for s in free.expr.free_symbols if s.name == "m")
+    claims = [("harmonic oscillator", osc, xt ** 2 / 2 + w ** 2 * x ** 2 / 2, "energy"),
+              ("harmonic oscillator", osc, xt ** 2 / 2 - w ** 2 * x ** 2 / 2, "L itself (wrong)"),
+              ("free particle", free, m * free.coords[0], "m x (wrong)"),
+              ("damped oscillator", damped, energy(damped), "energy function (explicit t)")]
+    return pd.DataFrame([(name, label, conserved_on_shell(lag, q).status) for name, lag, q, label in claims],
+                        columns=["system", "claimed conserved quantity", "D_t I along EL solutions"])
+
+
+@dataclass(frozen=True)
+class DriftStudy:
+    """H (eq 26) and H~ (eq 27) along float64 trajectories of the model, one per (theta, z*).
+
+    Attributes:
+        times: the time grid.
+        series: {(theta, z*): {"H (eq 26)": tensor, "H~ (eq 27)": tensor}}.
+        table: a pandas DataFrame: the drifts max_t |I(t) - I(0)|, a finite-difference check of the closed form
+            of D_t H, and the drift of a genuinely conserved control (the energy of `residual_lagrangian` along its
+            own EL solutions, started off the model's flow), which bounds the solver's error.
+        h_range, ht_range: (min, max) of the drifts of H and H~ over the table's rows.
+    """
+
+    times: torch.Tensor
+    series: dict
+    table: object
+    h_range: tuple[float, float]
+    ht_range: tuple[float, float]
+
+
+def drift_study(n: int, thetas: Sequence[Sequence[float]], targets_: Sequence[Sequence[float]],
+                x0: Sequence[float], horizon: float, n_points: int = 2001) -> DriftStudy:
+    """Drift of H and H~ along dopri5 float64 trajectories (rtol = atol = 1e-12) for every (theta, z*).
+
+    Raises:
+        ValueError: if a target vector or x0 does not have ``n`` entries, or ``horizon`` <= 0.
+    """
+    import pandas as pd
+
+    if len(x0) != n or any(len(zs) != n for zs in targets_):
+        raise ValueError(f"x0 and every target vector need n = {n} entries, got x0={list(x0)!r}, "
+                         f"targets={[list(zs) for zs in targets_]!r}")
+    if not horizon > 0:
+        raise ValueError(f"horizon={horizon!r} must be > 0")
+    model, zstar = cosine_model(n), targets(n)
+    quantities = {"H (eq 26)": H_eq26(n), "H~ (eq 27)": H_tilde_eq27(n)}
+    dH = mse_h_derivative(n)
+    res_lag = residual_lagrangian(model)
+    res_flow = euler_lagrange_system(res_lag)
+    control = res_flow.on_phase(energy(res_lag))
+    times = torch.linspace(0.0, horizon, n_points, dtype=torch.float64)
+    series, ctrl, rows = {}, {}, []
+    for th in map(tuple, thetas):
+        for zs in map(tuple, targets_):
+            values = {theta1: th[0], theta2: th[1], **dict(zip(zstar, zs))}
+            traj = integrate(model, list(x0), times, values)
+            series[th, zs] = {name: evaluate(q, traj, values) for name, q in quantities.items()}
+            drift = {name: float((v - v[0]).abs().max()) for name, v in series[th, zs].items()}
+            if th not in ctrl:  # the control does not depend on z*
+                v0 = [float(f.subs(values).subs(dict(zip(model.states, x0)))) + 0.5 for f in model.rhs]
+                ctrl[th] = numeric_drift(control, res_flow.system, list(x0) + v0, horizon, values).max_drift
+            fd = torch.gradient(series[th, zs]["H (eq 26)"], spacing=(traj.times,), edge_order=2)[0]
+            fd_err = float((fd - evaluate(dH, traj, values)).abs().max())
+            rows.append((str(th), str(zs), drift["H (eq 26)"], drift["H~ (eq 27)"],
+                         "< 1e-4" if fd_err < 1e-4 else f"{fd_err:.1e}", ctrl[th] < 1e-9))
+    table = pd.DataFrame(rows, columns=["theta", "z*", "drift H (eq 26)", "drift H~ (eq 27)", "FD check dH/dt",
+                                        "control drift < 1e-9"])
+    h, ht = table["drift H (eq 26)"], table["drift H~ (eq 27)"]
+    table["drift H (eq 26)"] = h.map(lambda v: f"{v:.3g}")
+    table["drift H~ (eq 27)"] = ht.map(lambda v: f"{v:.3g}")
+    return DriftStudy(times, series, table, (float(h.min()), float(h.max())), (float(ht.min()), float(ht.max())))
+
+
+def special_trajectories(n: int, theta: Sequence[float], target: Sequence[float], x0: Sequence[float],
+                         horizon: float):
+    """Drift of H and H~ on trajectories where all states move at the same speed (sufficient for H~ constant).
+
+    Cases: theta1 = 0 (every z_i translates by t cos theta2) and initial states congruent modulo 2 pi/theta1.
+
+    Returns:
+        A pandas DataFrame (case, drift H, drift H~ < 1e-9).
+    """
+    import math
+
+    import pandas as pd
+
+    model, zstar = cosine_model(n), targets(n)
+    quantities = {"H": H_eq26(n), "H~": H_tilde_eq27(n)}
+    congruent = [x0[0] + 2 * math.pi * i / theta[0] for i in range(n)]
+    cases = {"theta_1 = 0": ({theta1: 0.0, theta2: theta[1]}, list(x0)),
+             "z_i(0) congruent mod 2 pi/theta_1": ({theta1: theta[0], theta2: theta[1]}, congruent)}
+    rows = []
+    for name, (vals, start) in cases.items():
+        vals = vals | dict(zip(zstar, target))
+        d = {q: numeric_drift(e, model, start, horizon, vals).max_drift for q, e in quantities.items()}
+        rows.append((name, f"{d['H']:.3g}", d["H~"] < 1e-9))
+    return pd.DataFrame(rows, columns=["case", "drift H", "drift H~ < 1e-9"])
 
 
 # --------------------------------------------------------------------------------- notebook 02's parameters

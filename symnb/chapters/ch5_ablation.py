@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..runs.report import Effect, ResultTable, one_at_a_time, read_csv
@@ -35,7 +36,7 @@ def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequenc
     groups = list(dict.fromkeys(e.group for e in effects))
     ncol = min(3, len(factors))
     nrow = -(-len(factors) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.9 * nrow), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 3.2 * nrow + 0.8), squeeze=False, sharey=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, f in zip(axes.flat, factors):
         for gi, g in enumerate(groups):
@@ -48,18 +49,77 @@ def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequenc
                 _ = ax.axhline(es[0].baseline.mean, color=colour, ls="--", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        _ = ax.set_title(f"weight {f}", fontsize=9)
+        _ = ax.set_title(f"weight {f}", fontsize=11)
         _ = ax.set_xlabel(f)
     for ax in axes[:, 0]:
         _ = ax.set_ylabel(metric)
     for ax in list(axes.flat)[len(factors):]:
         ax.set_visible(False)
-    _ = axes.flat[0].legend(fontsize=6)
-    fig.tight_layout()
+    # one shared legend below the panels, at a readable size (inside a small panel it covered the data)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    ncol_legend = min(len(labels), 3) or 1
+    _ = fig.legend(handles, labels, loc="lower center", ncol=ncol_legend, fontsize=10, frameon=False)
+    rows_legend = -(-len(labels) // ncol_legend)
+    fig.tight_layout(rect=(0, 0.035 * rows_legend + 0.02, 1, 1))
     return fig
 
 
-def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
+def effect_summary(effects: Sequence[Effect]):
+    """Per weight: best and worst mean ratio to the baseline (with where the best occurs) and in how many
+    (noise, size) settings it is better / worse by >10% on every seed (a pandas DataFrame, one row per factor)."""
+    import pandas as pd
+
+    rows = []
+    for f in dict.fromkeys(e.factor for e in effects):
+        es = [e for e in effects if e.factor == f]
+        best, worst = min(es, key=lambda e: e.ratio), max(es, key=lambda e: e.ratio)
+        rows.append((f, f"{best.ratio:.2f}", f"{f}={best.level:g}, noise {best.group[0]:g}, n {best.group[1]}",
+                     f"{worst.ratio:.3g}", f"{sum(_helps(e) for e in es)}/{len(es)}",
+                     f"{sum(_hurts(e) for e in es)}/{len(es)}"))
+    return pd.DataFrame(rows, columns=["weight", "best ratio", "best at", "worst ratio", "better on every seed",
+                                       "worse on every seed"]).set_index("weight")
+
+
+def helped_count(effects: Sequence[Effect]) -> int:
+    """How many (term, weight, noise, size) settings lower the metric by >10% on every seed."""
+    return sum(_helps(e) for e in effects)
+
+
+def hard_setting_table(effects: Sequence[Effect]):
+    """The per-seed ratios to the baseline in the noisiest, smallest (noise, size) setting (a pandas DataFrame)."""
+    import pandas as pd
+
+    group = (max(e.group[0] for e in effects), min(e.group[1] for e in effects))
+    hard = [e for e in effects if e.group == group]
+    n_seeds = max(len(e.paired) for e in hard)
+    return pd.DataFrame([(e.factor, f"{e.level:g}", *[f"{r:.2f}" for r in e.paired], f"{e.ratio:.2f}")
+                         for e in hard],
+                        columns=["weight", "level", *[f"seed {k}" for k in range(n_seeds)], "mean ratio"])
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a stability verdict needs from one training run: its status, the divergence step, the a1 weight."""
+
+    status: str
+    step: int | None
+    config_a1: float
+
+
+def blowup_outcomes() -> tuple[RunOutcome, RunOutcome]:
+    """(plain MSE, MSE_f at a1 = 1e-3) in chapter 4's blow-up configuration (`ch4_loss.BLOWUP_CONFIG`)."""
+    from .ch4_loss import BLOWUP_CONFIG, _verdict_runs
+
+    runs = _verdict_runs()
+    out = []
+    for key, a1 in (("blowup_plain", 0.0), ("blowup", BLOWUP_CONFIG["a1"])):
+        r = runs[key]
+        out.append(RunOutcome(r.status, (r.divergence or {}).get("step") if r.status == "diverged" else None, a1))
+    return tuple(out)
+
+
+def ablation_verdicts(table: ResultTable, metric: str = "test_mse",
+                      blowup: tuple[RunOutcome, RunOutcome] | None = None) -> list:
     """The paper's claims about the loss of eq 43, decided by the ablation (chapter 5).
 
     Claims (paper §1, §2, §3 after eq 17 and eq 43, §4): the symmetry-regularized loss makes the model more
@@ -69,6 +129,8 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
         table: the ablation (`read_csv` of notebooks/data/ablation_cpu.csv, or a fresh `collect`); columns
             a1..a6, noise, n_train, seed, the metric and ``result.status`` ("ok"/"diverged").
         metric: the accuracy metric (default: MSE on clean held-out data).
+        blowup: (plain, regularized) outcomes in a configuration where training can diverge (`blowup_outcomes`);
+            used for the stability claim when no run of the ablation diverged in either arm.
 
     Returns:
         Three `symnb.core.audit.Verdict` rows: accuracy, robustness (noisy/scarce data), stability.
@@ -118,15 +180,23 @@ def ablation_verdicts(table: ResultTable, metric: str = "test_mse") -> list:
     spread = [(e.stat.std / e.stat.mean) / (e.baseline.std / e.baseline.mean) for e in effects
               if e.baseline.std > 0 and e.stat.n_finite > 1 and e.stat.mean > 0]
     wider = sum(x > 1.0 + 1e-9 for x in spread)  # equal spreads are not wider (rounding)
+    stab_text = (f"diverged: {div_reg} of {len(reg)} regularized runs, {div_plain} of {len(plain)} plain-MSE "
+                 f"runs; relative seed-to-seed spread (std/mean) of the metric wider than the baseline's in "
+                 f"{wider} of {len(spread)} settings")
     if div_reg > div_plain or wider > len(spread) // 2:
         stab = "wrong"
+    elif div_reg == 0 and div_plain == 0 and blowup is not None:
+        # No run diverged in either arm: the ablation cannot test a stability claim.  Chapter 4's blow-up
+        # configuration can: the same data and optimizer with and without the regularizer.
+        plain_run, reg_run = blowup
+        stab_text += (f": the ablation cannot decide. Chapter 4's blow-up configuration does: plain MSE "
+                      f"{plain_run.status}, MSE_f at a1 = {reg_run.config_a1:g} {reg_run.status}"
+                      + (f" at step {reg_run.step}" if reg_run.step is not None else ""))
+        stab = "wrong" if reg_run.status == "diverged" and plain_run.status == "ok" else "holds with a caveat"
     elif div_reg == 0 and wider < len(spread) // 4:
         stab = "holds"
     else:
         stab = "holds with a caveat"
-    stab_text = (f"diverged: {div_reg} of {len(reg)} regularized runs, {div_plain} of {len(plain)} plain-MSE "
-                 f"runs; relative seed-to-seed spread (std/mean) of the metric wider than the baseline's in "
-                 f"{wider} of {len(spread)} settings")
     return [
         Verdict("claim §3 accuracy", "eq 43's regularizers improve accuracy (precision)", acc_text, acc),
         Verdict("claim §2 robustness", "most useful when data are scarce or noisy", rob_text, rob),
@@ -142,7 +212,7 @@ ABLATION_PARAMS = (*ABLATION_FACTORS, "epochs", "lr", "n_extrap", "n_test", "n_t
 
 def verdicts() -> tuple:
     """The chapter's audit rows, decided by the committed CPU sweep (the interface of `symnb.chapters`)."""
-    return tuple(ablation_verdicts(read_csv(ABLATION_CSV, params=list(ABLATION_PARAMS))))
+    return tuple(ablation_verdicts(read_csv(ABLATION_CSV, params=list(ABLATION_PARAMS)), blowup=blowup_outcomes()))
 
 
 # --------------------------------------------------------------------------------- notebook 05's parameters

@@ -12,7 +12,7 @@ import sympy as sp
 
 from .integrals import is_zero
 
-__all__ = ["Verdict", "VERDICTS", "verdict_table", "Comparison", "compare"]
+__all__ = ["Verdict", "VERDICTS", "verdict_table", "verdict_frame", "Comparison", "compare"]
 
 VERDICTS = ("holds", "holds with a caveat", "wrong", "typo")
 
@@ -42,12 +42,26 @@ class Verdict:
 
 
 def verdict_table(rows: Sequence[Verdict]) -> str:
-    """A Markdown table of verdict rows (display with ``IPython.display.Markdown``)."""
+    """A Markdown table of verdict rows (display with ``IPython.display.Markdown``).
+
+    The book renders ``text/markdown`` outputs as MyST (``nb_render_markdown_format: myst`` in _config.yml), so
+    this becomes an HTML table there; `verdict_frame` gives the same rows as a pandas DataFrame.
+    """
     lines = ["| eq | paper | computation | verdict |", "|---|---|---|---|"]
     for r in rows:
         cells = [r.eq, r.paper, r.finding, f"**{r.verdict}**"]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines)
+
+
+def verdict_frame(rows: Sequence[Verdict]):
+    """The verdict rows as a pandas DataFrame (columns eq, paper, computation, verdict), index from 1."""
+    import pandas as pd
+
+    frame = pd.DataFrame([(r.eq, r.paper, r.finding, r.verdict) for r in rows],
+                         columns=["eq", "paper", "computation", "verdict"])
+    frame.index += 1
+    return frame
 
 
 @dataclass(frozen=True)
@@ -64,9 +78,13 @@ class Comparison:
         return is_zero(self.difference) == "zero"
 
     def markdown(self) -> str:
-        """Printed, derived and their difference as display math (for ``IPython.display.Markdown``)."""
-        return (f"**{self.eq}, printed:** $${sp.latex(self.paper)} = 0$$\n\n**derived by symnb:** "
-                f"$${sp.latex(self.derived)} = 0$$\n\n**printed minus derived, simplified:** "
+        """Printed, derived and their difference as MyST Markdown (for ``IPython.display.Markdown``).
+
+        Each display equation stands in its own block (``$$`` on lines of their own): inside a paragraph
+        MyST's dollarmath would read ``$$...$$`` as two inline ``$`` spans and leave a stray ``$`` in the page.
+        """
+        return (f"**{self.eq}, printed:**\n\n$$\n{sp.latex(self.paper)} = 0\n$$\n\n**derived by symnb:**\n\n"
+                f"$$\n{sp.latex(self.derived)} = 0\n$$\n\n**printed minus derived, simplified:** "
                 f"${sp.latex(self.difference)}$")
 
 
