@@ -99,26 +99,35 @@ def trained():
     out = {}
     for reg in ("normalise", "none"):
         model = SymmetrizedHNN("hnn_learned", 2, seeds, width=32, samples=8, regularizer=reg)
-        result = fit(model.loss_fn(train.x0, train.x1, 0.2, warmup=80), model.params, steps=250, lr=1e-2)
+        result = fit(model.loss_fn(train.x0, train.x1, 0.2, warmup=150), model.params, steps=250, lr=1e-2)
+        out[reg + " mse"] = [h["mse"][-1] for h in result.history]
         out[reg] = (model, result.params)
     return out
 
 
 def test_learned_span_recovers_rotation(trained):
+    """The seed with the lowest training loss (a restart rule that needs no oracle) has learned the rotation, and
+    its quantity, recognised, is certified as the energy; seeds that did not align are visible in the training
+    loss alone (a local optimum: rotation about a distant centre)."""
     model, params = trained["normalise"]
+    train_mse = trained["normalise mse"]
     rotation, (energy,) = ch8.oracle_generators(1)
     A = model.generators(params).detach()
     cosines = [generator_spectrum(A[e], rotation).min_cosine for e in range(3)]
-    assert min(cosines) > 0.9
-    best = max(range(3), key=lambda e: cosines[e])
+    best = min(range(3), key=lambda e: train_mse[e])
+    assert cosines[best] > 0.99
     (cert,) = certify_quantities(params["W"][best], params["b"][best], isotropic_oscillators(1, {"omega": 1}))
-    assert cert.status == "certified"
+    assert cert.status == "certified" and cert.rounding < 0.05
     assert sp.simplify(cert.quantity / energy).is_number  # the energy, up to a factor
+    for e in range(3):
+        if cosines[e] < 0.9:
+            assert train_mse[e] > 10 * train_mse[best]
 
 
 def test_collapse_prevented_by_normalisation(trained):
-    """Without the regularizer nothing drives the generator's size: it stays near its small initialisation, so
-    the symmetry imposed on H is a small neighbourhood of the identity; normalised, it is unit-sized and aligned."""
+    """Without the regularizer nothing drives the generator's size: the data term is as happy with the trivial
+    group, and the generator stays far below unit size (the orbits H is averaged over stay a small neighbourhood
+    of the identity); normalised, every generator has unit size by construction."""
     model, params = trained["none"]
     raw = model.generators(params).detach()[:, 0].flatten(1).norm(dim=1)
     init = SymmetrizedHNN("hnn_learned", 2, (0, 1, 2), width=32, samples=8, regularizer="none")
@@ -129,8 +138,8 @@ def test_collapse_prevented_by_normalisation(trained):
     assert torch.allclose(unit, torch.ones(3, dtype=torch.float64))
 
 
-def test_models_fit_and_symmetrized_hamiltonian_is_invariant(trained):
-    """The symmetrized H of the learned model changes little along the learned flow (its own symmetry)."""
+def test_symmetrized_hamiltonian_is_invariant_under_its_own_flow(trained):
+    """H averaged over the learned group barely changes along the learned flow; the raw network F does."""
     model, params = trained["normalise"]
     x = ch8.oscillator_data(1, (0, 1, 2), 4, 2, 0.2, 1.0, 0.5).x0
     A = model.generators(params).detach()
@@ -138,7 +147,12 @@ def test_models_fit_and_symmetrized_hamiltonian_is_invariant(trained):
     H = model.hamiltonian(x, w, params).detach()
     moved = group_action(0.5 * A[:, 0][:, None], x[:, None])[:, 0]
     H_moved = model.hamiltonian(moved, w, params).detach()
-    assert ((H_moved - H).abs().max() / H.abs().max()) < 0.05
+    change = (H_moved - H).abs().amax(1) / H.abs().amax(1)
+    F = model.net.net(x, {k: v for k, v in params.items() if k not in ("W", "b")}).detach()[..., 0]
+    F_moved = model.net.net(moved, {k: v for k, v in params.items() if k not in ("W", "b")}).detach()[..., 0]
+    raw_change = (F_moved - F).abs().amax(1) / F.abs().amax(1)
+    best = min(range(3), key=lambda e: trained["normalise mse"][e])
+    assert change[best] < 1e-3 and change[best] < 0.1 * raw_change[best]  # the average removed F's variation
 
 
 def test_bad_input_is_refused():

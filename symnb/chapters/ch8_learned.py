@@ -302,11 +302,11 @@ def verdicts() -> tuple[Verdict, ...]:
         "claim ECF (related work)",
         "ECF: an encoder extracts conserved quantities from the input, a decoder corrects a neural operator's "
         "prediction so that they are conserved strictly; universal across PDEs",
-        "applies only where the conserved quantity is already known and cheap to restore (global integrals of a "
-        "PDE field such as mass); Hao's toy dz/dt = sigma(theta1 z + theta2) has no time-independent first "
-        "integral to encode (chapter 1: eq 25's F is constant only on its own solution), and for Hamiltonian "
-        "Neural ODEs the quantities must first be derived (symnb) or learned (this chapter) before any "
-        "projection can enforce them",
+        "applies only where the conserved quantity is known before training and restorable by a correction "
+        "(spatial integrals of a PDE field, such as mass); Hao's toy dz/dt = sigma(theta1 z + theta2) is a 1-D "
+        "autonomous flow, so its only integrals depend on t (eq 25's F, chapter 1) and the state carries nothing "
+        "to encode; for Hamiltonian Neural ODEs the invariants are nonlinear in the state and must first be "
+        "derived (quadratic_integrals) or learned (this chapter) before a decoder or projection can enforce them",
         "holds with a caveat")]
     try:
         frame = read_results()
@@ -333,11 +333,13 @@ def _rank(row, rel_tol: float = 0.1) -> int:
 
 
 def spectrum_frame(result: ExperimentResult):
-    """Per seed: the learned generators' singular values and the smallest principal-angle cosine (DataFrame)."""
+    """Per seed: training loss, the learned generators' singular values and the smallest principal-angle cosine
+    (DataFrame)."""
     import pandas as pd
     rows = []
-    for seed, sv, cos in zip(result.seeds, result.singular_values, result.cosines):
-        row = {"seed": seed, **{f"s{i + 1}": v for i, v in enumerate(sv)},
+    train = result.mse.get("hnn_learned", {}).get("train", (float("nan"),) * len(result.seeds))
+    for seed, sv, cos, loss in zip(result.seeds, result.singular_values, result.cosines, train):
+        row = {"seed": seed, "train MSE": loss, **{f"s{i + 1}": v for i, v in enumerate(sv)},
                "rank (s > 0.1 s1)": sum(v > 0.1 * sv[0] for v in sv), "expected": len(result.oracle),
                "min cos to true span": min(cos) if cos else float("nan")}
         rows.append(row)
