@@ -184,3 +184,18 @@ def test_audit_page_matches_verdicts():
         if m:
             rows.append((m.group(1), m.group(2)))
     assert rows == [(v.eq, v.verdict) for v in ch8.verdicts()]
+
+
+def test_oscillator_data_is_the_exact_rotation():
+    """Transitions of the unit oscillator are rotations of phase space by dt (closed form, independent of symnb)."""
+    data = ch8.oscillator_data(2, (5,), 3, 4, 0.2, 1.0, 0.5, 1.0)
+    c, s = torch.cos(torch.tensor(0.2, dtype=torch.float64)), torch.sin(torch.tensor(0.2, dtype=torch.float64))
+    q, p = data.x0[..., :2], data.x0[..., 2:]
+    exact = torch.cat([q * c + p * s, -q * s + p * c], -1)
+    assert (data.x1 - exact).abs().max() < 1e-10
+    assert data.x0.shape == (1, 12, 4)
+
+
+def test_geometric_mean_interval():
+    mean, low, high = ch8._ci([1e-4, 1e-2])
+    assert abs(mean - 1e-3) < 1e-15 and low < mean < high and low > 0

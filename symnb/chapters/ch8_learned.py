@@ -27,7 +27,7 @@ import torch
 from torchdiffeq import odeint
 
 from ..core.audit import Verdict
-from ..core.bridge import to_torch
+from ..core.bridge import resolve_device, to_torch
 from ..core.systems import isotropic_oscillators
 from ..fit import fit
 from ..neural.learned_cq import (FULL_TURN, MODELS, SymmetrizedHNN, certify_quantities, generator_matrices,
@@ -46,7 +46,7 @@ TEST_SETS: dict[str, tuple[float, float, float]] = {
 }
 TRAIN_SET = (1.0, 0.5, 0.0)
 EXPERIMENT_DEFAULTS = dict(n=1, seeds=(0, 1, 2, 3, 4), steps=600, lr=1e-2, warmup=360, width=64, depth=2,
-                           samples=16, eval_samples=32, scale=FULL_TURN, n_quantities=None, train_size=7, train_steps=4,
+                           samples=16, eval_samples=32, scale=FULL_TURN, device="cpu", n_quantities=None, train_size=7, train_steps=4,
                            test_size=100, test_steps=20, dt=0.2, substeps=1)
 RESULTS_CSV = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "learned_cq_results.csv"
 
@@ -57,6 +57,10 @@ class Transitions:
 
     x0: torch.Tensor
     x1: torch.Tensor
+
+    def to(self, device: torch.device | str) -> "Transitions":
+        """The same transitions on ``device``."""
+        return Transitions(self.x0.to(device), self.x1.to(device))
 
 
 def oscillator_data(n: int, seeds: Sequence[int], n_traj: int, n_steps: int, dt: float, q_scale: float,
@@ -144,7 +148,8 @@ def run_experiment(models: Sequence[str] = tuple(MODELS), **overrides) -> Experi
     Args:
         models: keys of `MODELS`.
         **overrides: any key of `EXPERIMENT_DEFAULTS` (``n_quantities=None``: 1 for n = 1, else n^2 + 1, one more
-            than U(n) needs, so that the spectrum can show the extra direction fall away).
+            than U(n) needs, so that the spectrum can show the extra direction fall away; ``device``: "cpu",
+            "cuda" or "auto").
 
     Returns:
         An `ExperimentResult`.
@@ -160,17 +165,18 @@ def run_experiment(models: Sequence[str] = tuple(MODELS), **overrides) -> Experi
         raise ValueError(f"unknown model(s) {bad}; valid: {sorted(MODELS)}")
     cfg = {**EXPERIMENT_DEFAULTS, **overrides}
     n, seeds, dt = cfg["n"], tuple(int(s) for s in cfg["seeds"]), cfg["dt"]
+    device = resolve_device(cfg["device"])
     K = cfg["n_quantities"] or (1 if n == 1 else n * n + 1)
     oracle, quantities = oracle_generators(n)
-    train = oscillator_data(n, seeds, cfg["train_size"], cfg["train_steps"], dt, *TRAIN_SET)
-    tests = {name: oscillator_data(n, [1000 + s for s in seeds], cfg["test_size"], cfg["test_steps"], dt, *scales)
-             for name, scales in TEST_SETS.items()}
+    train = oscillator_data(n, seeds, cfg["train_size"], cfg["train_steps"], dt, *TRAIN_SET).to(device)
+    tests = {name: oscillator_data(n, [1000 + s for s in seeds], cfg["test_size"], cfg["test_steps"], dt,
+                                   *scales).to(device) for name, scales in TEST_SETS.items()}
     mse: dict[str, dict[str, tuple[float, ...]]] = {}
     wall: dict[str, float] = {}
     svs, coss, certs = (), (), ()
     for kind in models:
         model = SymmetrizedHNN(kind, 2 * n, seeds, width=cfg["width"], depth=cfg["depth"], n_quantities=K,
-                               oracle=oracle, samples=cfg["samples"], scale=cfg["scale"])
+                               oracle=oracle, samples=cfg["samples"], scale=cfg["scale"], device=device)
         start = time.perf_counter()
         result = fit(model.loss_fn(train.x0, train.x1, dt, substeps=cfg["substeps"], warmup=cfg["warmup"]),
                      model.params,
@@ -181,12 +187,12 @@ def run_experiment(models: Sequence[str] = tuple(MODELS), **overrides) -> Experi
                                            samples=cfg["eval_samples"], params=result.params).tolist())
                      for name, data in sets.items()}
         if kind == "hnn_learned":
-            G = model.generators(result.params)
-            spectra = [generator_spectrum(G[e], oracle) for e in range(len(seeds))]
+            G = model.generators(result.params).cpu()
+            spectra = [generator_spectrum(G[e], oracle.to(G.dtype)) for e in range(len(seeds))]
             svs = tuple(s.singular_values for s in spectra)
             coss = tuple(s.cosines for s in spectra)
             system = isotropic_oscillators(n, {"omega": 1})
-            found = certify_quantities(result.params["W"][0], result.params["b"][0], system, span=True,
+            found = certify_quantities(result.params["W"][0].cpu(), result.params["b"][0].cpu(), system, span=True,
                                        rank=min(K, len(quantities)))
             certs = tuple((str(c.quantity), c.status, c.rounding) for c in found)
     settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()}

@@ -96,7 +96,8 @@ def quadratic_integrals(system: ODESystem, *, time_budget: float = 30.0) -> Quad
     element is then checked independently with `conservation_check` (symbolic D_t C = 0).
 
     Args:
-        system: an autonomous `ODESystem` with polynomial right-hand sides (parameters may stay symbolic).
+        system: an autonomous `ODESystem` with polynomial right-hand sides (parameters may stay symbolic; the
+            basis is then the one for generic parameter values -- special values such as omega = 0 can have more).
         time_budget: seconds allowed for the certification loop; beyond it the result is marked incomplete.
 
     Returns:
@@ -126,7 +127,7 @@ def quadratic_integrals(system: ODESystem, *, time_budget: float = 30.0) -> Quad
     start = time.perf_counter()
     found, failed = [], []
     for vector in basis:
-        vector = vector / max((v for v in vector if v != 0), key=lambda v: sp.default_sort_key(v))
+        vector = vector / next(v for v in vector if v != 0)  # leading coefficient 1: a readable basis
         quantity = sp.expand(sum(sp.simplify(v) * m for v, m in zip(vector, monomials)))
         (found if conservation_check(quantity, system).conserved else failed).append(quantity)
         if time.perf_counter() - start > time_budget:
@@ -252,6 +253,8 @@ class SymmetrizedHNN:
         scale: group parameters w ~ U(-scale, scale); the default `FULL_TURN` makes a unit-norm rotation of one
             (q, p) plane sweep its whole orbit, so the average is over complete circles.
         init_std: standard deviation of the initial W, b entries (their code: 0.01).
+        dtype, device: of every parameter (random numbers are drawn on the CPU, so a seed gives the same model on
+            any device).
 
     Raises:
         ValueError: for an unknown kind or regularizer, a missing or misshapen oracle, or sizes out of range.
@@ -260,7 +263,7 @@ class SymmetrizedHNN:
     def __init__(self, kind: str, dim: int, seeds: Sequence[int] = (0,), *, width: int = 64, depth: int = 2,
                  activation: str = "tanh", n_quantities: int = 1, oracle: torch.Tensor | None = None,
                  regularizer: str = "normalise", samples: int = 16, scale: float = FULL_TURN, init_std: float = 0.01,
-                 dtype: torch.dtype = torch.float64) -> None:
+                 dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> None:
         if kind not in MODELS:
             raise ValueError(f"unknown model kind {kind!r}; valid: {sorted(MODELS)}")
         if regularizer not in REGULARIZERS:
@@ -278,14 +281,15 @@ class SymmetrizedHNN:
         self.kind, self.dim, self.regularizer = kind, dim, regularizer
         self.samples, self.scale, self.dtype = samples, float(scale), dtype
         self.net = MLPEnsemble(dim, seeds, width=width, depth=depth, activation=activation,
-                               head="field" if kind == "vanilla" else "hnn", dtype=dtype)
+                               head="field" if kind == "vanilla" else "hnn", dtype=dtype, device=device)
+        self.device = self.net.device
         self.params: dict[str, torch.Tensor] = dict(self.net.params)
         self.n_quantities = (oracle.shape[0] if kind == "hnn_oracle" else n_quantities if kind == "hnn_learned"
                              else 0)
         self._oracle = None
         if kind == "hnn_oracle":
             norm = oracle.flatten(1).norm(dim=1)[:, None, None]  # the same gauge as the learned generators
-            self._oracle = (oracle / norm).to(dtype)
+            self._oracle = (oracle / norm).to(dtype=dtype, device=self.device)
         if kind == "hnn_learned":
             W, b = [], []
             for seed in self.net.seeds:
@@ -293,8 +297,8 @@ class SymmetrizedHNN:
                 gen = torch.Generator().manual_seed(1_000_003 + seed)
                 W.append(init_std * torch.randn(n_quantities, dim, dim, generator=gen, dtype=dtype))
                 b.append(init_std * torch.randn(n_quantities, dim, generator=gen, dtype=dtype))
-            self.params["W"] = torch.stack(W).requires_grad_(True)
-            self.params["b"] = torch.stack(b).requires_grad_(True)
+            self.params["W"] = torch.stack(W).to(self.device).requires_grad_(True)
+            self.params["b"] = torch.stack(b).to(self.device).requires_grad_(True)
 
     @property
     def n_members(self) -> int:
@@ -323,7 +327,7 @@ class SymmetrizedHNN:
         E, K = self.n_members, self.n_quantities
         strata = torch.argsort(torch.rand(E, K, S, generator=gen), dim=-1).transpose(1, 2).to(self.dtype)
         u = torch.rand(E, S, K, generator=gen, dtype=self.dtype)
-        return (2 * (strata + u) / S - 1) * self.scale
+        return ((2 * (strata + u) / S - 1) * self.scale).to(self.device)
 
     def hamiltonian(self, x: torch.Tensor, w: torch.Tensor, params: Mapping[str, torch.Tensor] | None = None
                     ) -> torch.Tensor:
