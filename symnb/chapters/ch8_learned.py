@@ -31,7 +31,7 @@ from ..core.bridge import resolve_device, to_torch
 from ..core.systems import isotropic_oscillators
 from ..fit import fit
 from ..neural.learned_cq import (FULL_TURN, MODELS, SymmetrizedHNN, certify_quantities, generator_matrices,
-                                 generator_spectrum, quadratic_coefficients, quadratic_integrals)
+                                 generator_spectrum, quadratic_coefficients, quadratic_integrals, spectrum_rank)
 
 __all__ = ["TEST_SETS", "EXPERIMENT_DEFAULTS", "Transitions", "oscillator_data", "oracle_generators",
            "ExperimentResult", "run_experiment", "summary_frame", "result_record", "CollapseResult",
@@ -46,8 +46,8 @@ TEST_SETS: dict[str, tuple[float, float, float]] = {
 }
 TRAIN_SET = (1.0, 0.5, 0.0)
 EXPERIMENT_DEFAULTS = dict(n=1, seeds=(0, 1, 2, 3, 4), steps=500, lr=1e-2, warmup=300, width=64, depth=2,
-                           samples=16, eval_samples=32, scale=FULL_TURN, device="cpu", n_quantities=None, train_size=7, train_steps=4,
-                           test_size=100, test_steps=20, dt=0.2, substeps=1)
+                           samples=16, eval_samples=32, scale=FULL_TURN, device="cpu", n_quantities=None,
+                           train_size=7, train_steps=4, test_size=100, test_steps=20, dt=0.2, substeps=1)
 RESULTS_CSV = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "learned_cq_results.csv"
 
 
@@ -341,9 +341,10 @@ def verdicts() -> tuple[Verdict, ...]:
     return tuple(rows)
 
 
-def _rank(row, rel_tol: float = 0.1) -> int:
+def _rank(row) -> int:
     svs = [row[c] for c in row.index if c.startswith("learned.sv") and c.endswith(".mean") and row[c] == row[c]]
-    return sum(v > rel_tol * svs[0] for v in svs)
+    return spectrum_rank(svs)
+
 
 
 def spectrum_frame(result: ExperimentResult):
@@ -354,7 +355,7 @@ def spectrum_frame(result: ExperimentResult):
     train = result.mse.get("hnn_learned", {}).get("train", (float("nan"),) * len(result.seeds))
     for seed, sv, cos, loss in zip(result.seeds, result.singular_values, result.cosines, train):
         row = {"seed": seed, "train MSE": loss, **{f"s{i + 1}": v for i, v in enumerate(sv)},
-               "rank (s > 0.1 s1)": sum(v > 0.1 * sv[0] for v in sv), "expected": len(result.oracle),
+               "rank (largest gap)": spectrum_rank(sv), "expected": len(result.oracle),
                "min cos to true span": min(cos) if cos else float("nan")}
         rows.append(row)
     return pd.DataFrame(rows)

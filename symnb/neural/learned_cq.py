@@ -49,8 +49,7 @@ from .ensemble import MLPEnsemble, hnn_field, rk4_rollout
 
 __all__ = ["QuadraticIntegrals", "quadratic_integrals", "quadratic_coefficients", "symplectic_matrix",
            "generator_matrices", "group_action", "quantity_values", "MODELS", "REGULARIZERS", "FULL_TURN",
-           "SymmetrizedHNN",
-           "GeneratorSpectrum", "generator_spectrum", "CertifiedQuantity", "certify_quantities"]
+           "SymmetrizedHNN", "GeneratorSpectrum", "generator_spectrum", "spectrum_rank", "CertifiedQuantity", "certify_quantities"]
 
 MODELS = {
     "vanilla": "MLP vector field dx/dt = f(x) (no structure)",
@@ -412,7 +411,8 @@ class GeneratorSpectrum:
 
     Attributes:
         singular_values: of the stacked, unit-normalised learned generators (K x (d+1)^2), descending.
-        rank: number of singular values above ``rel_tol`` times the largest.
+        rank: the numerical rank at the largest gap s_i / s_(i+1) of the spectrum (K = 1: 1); meaningful when K
+            exceeds the true dimension, so that the spectrum has a gap to show.
         true_dim: dimension of the true span.
         cosines: cosines of the principal angles between the top-``true_dim`` learned directions and the true
             span, descending (1 = parallel); empty if there are fewer learned directions.
@@ -433,7 +433,15 @@ def _orthonormal_rows(M: torch.Tensor, k: int) -> torch.Tensor:
     return Vh[:k]
 
 
-def generator_spectrum(learned: torch.Tensor, true: torch.Tensor, rel_tol: float = 0.1) -> GeneratorSpectrum:
+def spectrum_rank(values: Sequence[float]) -> int:
+    """The numerical rank of a descending spectrum: where it drops most (largest s_i / s_(i+1)); 1 value: 1."""
+    if len(values) < 2:
+        return len(values)
+    ratios = [a / max(b, 1e-300) for a, b in zip(values[:-1], values[1:])]
+    return 1 + max(range(len(ratios)), key=lambda i: ratios[i])
+
+
+def generator_spectrum(learned: torch.Tensor, true: torch.Tensor) -> GeneratorSpectrum:
     """Singular values of the stacked learned generators and their alignment with the true generators.
 
     Each learned generator is normalised to unit Frobenius norm first (the gauge), so a singular value counts a
@@ -443,20 +451,17 @@ def generator_spectrum(learned: torch.Tensor, true: torch.Tensor, rel_tol: float
     Args:
         learned: (K, d + 1, d + 1) augmented generators.
         true: (r, d + 1, d + 1) generators of the true algebra.
-        rel_tol: relative threshold for the numerical rank.
 
     Raises:
-        ValueError: for shapes that do not match or ``rel_tol`` outside (0, 1).
+        ValueError: for shapes that do not match.
     """
     if learned.dim() != 3 or true.dim() != 3 or learned.shape[1:] != true.shape[1:]:
         raise ValueError(f"learned and true must be (K, m, m) and (r, m, m) with the same m; got "
                          f"{tuple(learned.shape)} and {tuple(true.shape)}")
-    if not 0 < rel_tol < 1:
-        raise ValueError(f"rel_tol must be in (0, 1), got {rel_tol!r}")
     L = learned.detach().flatten(1).double()
     L = L / L.norm(dim=1, keepdim=True).clamp_min(1e-300)
     s = torch.linalg.svdvals(L)
-    rank = int((s > rel_tol * s[0]).sum())
+    rank = spectrum_rank(s.tolist())
     r = true.shape[0]
     if L.shape[0] < r:
         return GeneratorSpectrum(tuple(s.tolist()), rank, r, ())
