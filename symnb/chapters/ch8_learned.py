@@ -401,6 +401,7 @@ def figure(result: ExperimentResult, table=None):
                    and row[c] == row[c]]
             axes[1].plot(range(1, len(svs) + 1), svs, "o-", label=f"n = {int(row['n'])}")
             axes[1].axvline(int(row["n"]) ** 2, ls="--", lw=0.8, color=axes[1].lines[-1].get_color())
+        axes[1].set_yscale("log")
         axes[1].set_xlabel("singular value index (dashed: n^2)")
         axes[1].set_ylabel("singular value (mean over seeds)")
         axes[1].set_title("learned generators, committed sweep")
