@@ -16,7 +16,7 @@ import sympy as sp
 
 from .ode import ODESystem
 
-__all__ = ["SYSTEMS", "textbook_system"]
+__all__ = ["SYSTEMS", "textbook_system", "isotropic_oscillators"]
 
 t = sp.Symbol("t", real=True)
 
@@ -98,6 +98,23 @@ def kepler_planar(values: Mapping[str, float] | None = None) -> ODESystem:
     return _finish(ODESystem(t, (x, y, vx, vy), (vx, vy, -k * x / r3, -k * y / r3)), values)
 
 
+def isotropic_oscillators(n: int = 2, values: Mapping[str, float] | None = None) -> ODESystem:
+    """n identical uncoupled oscillators q_i' = p_i, p_i' = -omega**2 q_i (i = 1..n), states (q_1..q_n, p_1..p_n).
+    Known: H = sum (p_i**2 + omega**2 q_i**2)/2 is invariant under U(n) acting on q_i + i p_i/omega, so the
+    quadratic first integrals form an n**2-dimensional space (q_i q_j + p_i p_j/omega**2 and q_i p_j - q_j p_i);
+    the N-harmonic-oscillator test bed of van der Ouderaa et al. (2024, Noether's Razor).
+
+    Raises:
+        ValueError: for n that is not an integer >= 1.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an integer >= 1 (number of oscillators), got {n!r}")
+    qs = sp.symbols(f"q1:{n + 1}", real=True)
+    ps = sp.symbols(f"p1:{n + 1}", real=True)
+    omega = sp.Symbol("omega", positive=True)
+    return _finish(ODESystem(t, (*qs, *ps), (*ps, *(-omega**2 * q for q in qs))), values)
+
+
 # name -> factory(values=None) -> ODESystem
 SYSTEMS: dict[str, Callable[..., ODESystem]] = {
     "harmonic_oscillator": harmonic_oscillator,
@@ -108,6 +125,8 @@ SYSTEMS: dict[str, Callable[..., ODESystem]] = {
     "hnn_pendulum": hnn_pendulum,
     "kepler_radial": kepler_radial,
     "kepler_planar": kepler_planar,
+    "isotropic_oscillators_2": lambda values=None: isotropic_oscillators(2, values),
+    "isotropic_oscillators_3": lambda values=None: isotropic_oscillators(3, values),
 }
 
 
