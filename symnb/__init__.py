@@ -27,6 +27,8 @@ from .core.penalty import ConservationPenalty, conservation_penalty, project_to_
 from .core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from .core.systems import textbook_system
 from .neural import MLPEnsemble, hnn_field, rk4_rollout
+from .neural.learned_cq import (SymmetrizedHNN, certify_quantities, generator_spectrum, quadratic_integrals,
+                                spectrum_rank)
 from .train import FitResult, TrainConfig, TrainingDiverged, fit, train
 
 __version__ = "0.1.0"
@@ -43,4 +45,6 @@ __all__ = [
     "project_to_level_set", "informativeness", "Informativeness",
     # neural vector fields and the HNN baseline
     "MLPEnsemble", "hnn_field", "rk4_rollout",
+    # learned conserved quantities (Noether's Razor in torch)
+    "SymmetrizedHNN", "quadratic_integrals", "generator_spectrum", "certify_quantities", "spectrum_rank",
 ]

@@ -10,7 +10,7 @@ from torchdiffeq import odeint
 from symnb.chapters import ch8_learned as ch8
 from symnb.core.integrals import numeric_drift
 from symnb.core.systems import isotropic_oscillators, textbook_system
-from symnb.fit import fit
+from symnb.train import fit
 from symnb.neural.learned_cq import (SymmetrizedHNN, certify_quantities, generator_matrices, generator_spectrum,
                                      group_action, quadratic_coefficients, quadratic_integrals, quantity_values,
                                      symplectic_matrix)

@@ -20,6 +20,7 @@ CHAPTERS: dict[str, str] = {
     "ch5": "symnb.chapters.ch5_ablation",
     "ch6": "symnb.chapters.ch6_pipeline",
     "ch7": "symnb.chapters.ch7_beyond",
+    "ch8": "symnb.chapters.ch8_learned",
 }
 
 

@@ -29,7 +29,7 @@ from torchdiffeq import odeint
 from ..core.audit import Verdict
 from ..core.bridge import resolve_device, to_torch
 from ..core.systems import isotropic_oscillators
-from ..fit import fit
+from ..train import fit
 from ..neural.learned_cq import (FULL_TURN, MODELS, SymmetrizedHNN, certify_quantities, generator_matrices,
                                  generator_spectrum, quadratic_coefficients, quadratic_integrals, spectrum_rank)
 

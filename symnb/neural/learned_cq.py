@@ -230,7 +230,7 @@ def quantity_values(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor) -> torch.
 
 
 # --------------------------------------------------------------------------------------------------------------
-# models: a batch of B seeds at once (leading dimension of every parameter), trained by symnb.fit
+# models: a batch of B seeds at once (leading dimension of every parameter), trained by symnb.train.fit
 # --------------------------------------------------------------------------------------------------------------
 
 class SymmetrizedHNN:
@@ -238,7 +238,7 @@ class SymmetrizedHNN:
 
     The network F is an `symnb.neural.ensemble.MLPEnsemble` (one member per seed; "field" head for ``vanilla``,
     scalar "hnn" head otherwise); ``hnn_learned`` adds per-seed quantities W (E, K, d, d) and b (E, K, d) to
-    ``params``.  Train ``params`` with `symnb.fit.fit` and `loss_fn`.
+    ``params``.  Train ``params`` with `symnb.train.fit` and `loss_fn`.
 
     Args:
         kind: a key of `MODELS`.
@@ -365,7 +365,7 @@ class SymmetrizedHNN:
 
     def loss_fn(self, x0: torch.Tensor, x1: torch.Tensor, dt: float, *, substeps: int = 1, seed: int = 0,
                 warmup: int = 0) -> Callable[[Mapping[str, torch.Tensor]], tuple[torch.Tensor, dict]]:
-        """The objective for `symnb.fit.fit`: one-step MSE per member, fresh group samples at every call.
+        """The objective for `symnb.train.fit`: one-step MSE per member, fresh group samples at every call.
 
         Args:
             x0, x1: (E, N, d) transitions x(t) -> x(t + dt), one data set per member.
