@@ -705,7 +705,6 @@ class GroupTransformation:
 
 @lru_cache(maxsize=64)
 def _flow(generator: Generator, eps: sp.Symbol) -> GroupTransformation:
-    system = generator.system
     s = sp.Symbol("_s")
     bars = [sp.Function(f"_{v.name}bar")(s) for v in generator.variables]
     to_bar = dict(zip(generator.variables, bars))
