@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 import torch
 from torchdiffeq import odeint
 
-from ..core.bridge import to_torch
+from ..core.bridge import vector_field
 from ..core.ode import ODESystem
 from ..core.systems import textbook_system
 
@@ -156,12 +156,8 @@ def system_field(system: ODESystem) -> Callable[[torch.Tensor], torch.Tensor]:
         raise ValueError(f"system: give numeric values for the parameters {list(system.parameters)}")
     if not system.is_autonomous:
         raise ValueError("system: only autonomous systems are supported (the right-hand side depends on t)")
-    fn = to_torch(system.states, system.rhs)
-
-    def f(x: torch.Tensor) -> torch.Tensor:
-        out = fn(*x.unbind(-1))
-        return torch.stack([torch.as_tensor(o, dtype=x.dtype).expand(x.shape[:-1]) for o in out], -1)
-    return f
+    field = vector_field(system.states, system.rhs)  # the bridge's one wrapper (autonomous: time unused)
+    return lambda x: field(None, x)
 
 
 def _solve(f: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
