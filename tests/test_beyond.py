@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 import torch
 
-from symnb.chapters.ch7_beyond import (BeyondConfig, _loss_fn, _project, _Setup, invariants, ratios_to_vanilla,
-                                       run_beyond, summarize, verdicts)
+from symnb.chapters.ch7_beyond import (BeyondConfig, _loss_fn, _metrics, _project, _Setup, invariants,
+                                       ratios_to_vanilla, run_beyond, summarize, verdicts)
 from symnb.core.integrals import numeric_drift
 from symnb.neural.ensemble import MLPEnsemble, rk4_rollout
 from symnb.neural.tasks import TASKS, system_field, task
@@ -114,6 +114,31 @@ def test_own_flow_penalty_is_inert(kepler_setup):
     assert float(traj["penalty"].detach().min()) > 1e-10                      # the target's invariant is not inert
 
 
+class _FixedField:
+    """Stands in for a trained ensemble in `_metrics`: every member is the same given field."""
+
+    head = "field"
+
+    def __init__(self, fn, members):
+        self.fn, self.members = fn, members
+
+    def field(self, x, params=None, create_graph=True):
+        x = x if x.dim() == 3 else x.expand(self.members, *x.shape)
+        return self.fn(x)
+
+
+def test_outside_data_share_follows_where_rollouts_go(kepler_setup):
+    """The true field's rollouts leave the training box as rarely as the true solution does; a field that flings
+    states outward leaves it almost at once."""
+    E = len(kepler_setup.cfg.seeds)
+    true = _FixedField(system_field(kepler_setup.system), E)
+    metrics, _ = _metrics(kepler_setup, true, None, "vanilla")
+    for model, ref in zip(metrics["outside_data"], metrics["outside_data_true"]):
+        assert 0.0 < ref < 1.0 and abs(model - ref) < 0.05
+    metrics, _ = _metrics(kepler_setup, _FixedField(lambda x: 5.0 * x, E), None, "vanilla")
+    assert min(metrics["outside_data"]) > 0.9
+
+
 def test_batched_equals_single_seed():
     """Seed 1 trained inside a 3-member ensemble equals seed 1 trained alone (same data, RK4)."""
     cfg = BeyondConfig("spring", methods=("vanilla", "trajectory", "hnn"), **TINY)
@@ -122,7 +147,7 @@ def test_batched_equals_single_seed():
     single_cfg = BeyondConfig("spring", methods=cfg.methods, **{**TINY, "seeds": (1,)})
     single = run_beyond(single_cfg, data.subset([1]))
     b = batched[batched.seed == 1].reset_index(drop=True)
-    for col in ("deriv_mse", "rollout_mse", "energy_mse", "max_drift"):
+    for col in ("deriv_mse", "rollout_mse", "energy_mse", "max_drift", "outside_data"):
         for u, v in zip(b[col], single[col]):
             assert math.isclose(u, v, rel_tol=1e-10, abs_tol=1e-14), col
 

@@ -133,6 +133,23 @@ def test_projection_refuses_critical_point_and_bad_iters():
         project_to_level_set(q**2 + p**2, system, origin + 1, 100.0, iters=1)
 
 
+def test_ensemble_dimension_gives_one_penalty_per_member():
+    """(E, B, n) points / (T, E, B, n) states: member e's value is the unbatched penalty of its own slice."""
+    system = textbook_system("harmonic_oscillator")
+    energy, _ = _energy(system)
+    gen = torch.Generator().manual_seed(1)
+    x, fx = (torch.randn(3, 16, 2, generator=gen, dtype=torch.float64) for _ in range(2))
+    xs = torch.randn(5, 3, 8, 2, generator=gen, dtype=torch.float64)
+    for kind, args, member in (("collocation", (x, fx), lambda e: (x[e], fx[e])),
+                               ("trajectory", (xs,), lambda e: (xs[:, e],))):
+        pen = conservation_penalty(energy, system, kind=kind, values={"omega": 0.7})
+        batched = pen(*args)
+        assert batched.shape == (3,)
+        single = torch.stack([pen(*member(e)) for e in range(3)])
+        assert single.shape == (3,) and float(single.min()) > 1e-3   # random fields/states violate E
+        assert torch.allclose(batched, single, rtol=1e-14, atol=0)
+
+
 def test_bad_inputs_raise_readable_errors():
     system = textbook_system("harmonic_oscillator")
     energy, _ = _energy(system)
@@ -141,15 +158,17 @@ def test_bad_inputs_raise_readable_errors():
     with pytest.raises(ValueError, match=r"no number for symbol\(s\) \['omega'\]"):
         conservation_penalty(energy, system)
     pen = conservation_penalty(energy, system, values={"omega": 1.0})
-    with pytest.raises(ValueError, match=r"x has shape \(4, 3\); expected \(B, n\) with n=2"):
+    with pytest.raises(ValueError, match=r"x has shape \(4, 3\); expected \(B, n\) or \(E, B, n\) with n=2"):
         pen(torch.zeros(4, 3), torch.zeros(4, 3))
     with pytest.raises(ValueError, match="fx has shape"):
         pen(torch.zeros(4, 2), torch.zeros(5, 2))
     with pytest.raises(ValueError, match="takes \\(x, fx\\)"):
         pen(torch.zeros(4, 2))
     traj = conservation_penalty(energy, system, kind="trajectory", values={"omega": 1.0})
-    with pytest.raises(ValueError, match=r"xs has shape \(4, 2\); expected \(T, B, n\)"):
+    with pytest.raises(ValueError, match=r"xs has shape \(4, 2\); expected \(T, B, n\) or \(T, E, B, n\)"):
         traj(torch.zeros(4, 2))
+    with pytest.raises(ValueError, match=r"x has shape \(2, 3, 4, 2\)"):
+        pen(torch.zeros(2, 3, 4, 2), torch.zeros(2, 3, 4, 2))
     q, _ = system.states
     with pytest.raises(ValueError, match="derivative symbol"):
         conservation_penalty(system.derivatives[0] * q, system)

@@ -89,10 +89,10 @@ class _Compiled:
         return out[0], out[1], torch.stack(out[2:], dim=-1)
 
 
-def _check_points(name: str, x: torch.Tensor, n: int, ndim: int, layout: str) -> None:
+def _check_points(name: str, x: torch.Tensor, n: int, ndim: tuple[int, ...], layout: str) -> None:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor of shape {layout}, got {type(x).__name__}")
-    if x.ndim != ndim or x.shape[-1] != n:
+    if x.ndim not in ndim or x.shape[-1] != n:
         raise ValueError(f"{name} has shape {tuple(x.shape)}; expected {layout} with n={n} (the number of states)")
     if not x.is_floating_point():
         raise ValueError(f"{name} must be a floating tensor (float32 or float64), got dtype {x.dtype}")
@@ -122,14 +122,20 @@ class ConservationPenalty(nn.Module):
     def forward(self, *args: torch.Tensor, t: torch.Tensor | float | None = None) -> torch.Tensor:
         """Collocation: ``penalty(x, fx, t=None)``; trajectory: ``penalty(xs, t=None)``.
 
+        A leading batch dimension E (an ensemble of E independent fields, `symnb.neural.ensemble`) gives one
+        penalty per member in one call: the mean runs over the points (and times) of each member only.
+
         Args:
-            x, fx: (collocation) points (B, n) and the field's values there (B, n), same dtype and device.
-            xs: (trajectory) states (T, B, n) along B trajectories; row 0 is the initial state.
-            t: times, needed only when I depends on t: broadcastable to (B,) (collocation) or (T, B)
-                (trajectory, e.g. ``ts[:, None]``).
+            x, fx: (collocation) points (B, n) or (E, B, n) and the field's values there, same shape, dtype and
+                device.
+            xs: (trajectory) states (T, B, n) or (T, E, B, n) along B trajectories (per member); row 0 is the
+                initial state.
+            t: times, needed only when I depends on t: broadcastable to the batch shape, e.g. (B,)
+                (collocation) or (T, B) (trajectory, ``ts[:, None]``).
 
         Returns:
-            A scalar tensor (differentiable in x, fx and anything they depend on).
+            A scalar tensor, or shape (E,) for batched input (differentiable in x, fx and anything they depend
+            on).
 
         Raises:
             ValueError: for a wrong number of tensors, shapes, dtypes, or a missing ``t``.
@@ -139,19 +145,19 @@ class ConservationPenalty(nn.Module):
             if len(args) != 2:
                 raise ValueError(f"collocation penalty takes (x, fx), got {len(args)} tensor argument(s)")
             x, fx = args
-            _check_points("x", x, n, 2, "(B, n)")
-            _check_points("fx", fx, n, 2, "(B, n)")
+            _check_points("x", x, n, (2, 3), "(B, n) or (E, B, n)")
+            _check_points("fx", fx, n, (2, 3), "(B, n) or (E, B, n)")
             if fx.shape != x.shape:
                 raise ValueError(f"fx has shape {tuple(fx.shape)} but x has shape {tuple(x.shape)}; they must match")
             _, dt, grad = self._compiled(x, t)
             rate = dt + (grad * fx).sum(-1)  # D_t I along the field fx (paper eq 14)
-            return rate.pow(2).mean()
+            return rate.pow(2).mean(-1)
         if len(args) != 1:
             raise ValueError(f"trajectory penalty takes (xs,) of shape (T, B, n), got {len(args)} tensor argument(s)")
         (xs,) = args
-        _check_points("xs", xs, n, 3, "(T, B, n)")
+        _check_points("xs", xs, n, (3, 4), "(T, B, n) or (T, E, B, n)")
         values = self._compiled(xs, t)[0]
-        return (values - values[:1]).pow(2).mean()
+        return (values - values[:1]).pow(2).mean(dim=(0, -1))
 
 
 def conservation_penalty(integral: Any, system: ODESystem, kind: str = "collocation",
@@ -164,7 +170,8 @@ def conservation_penalty(integral: Any, system: ODESystem, kind: str = "collocat
             the field to be penalised is passed at call time).
         kind: ``"collocation"`` -- ``penalty(x, fx)`` = mean_b (dI/dt + grad I(x_b) . fx_b)**2 for points x (B, n)
             and any field's values fx (B, n) there (paper eq 14 as a loss, cf. eqs 41-43); ``"trajectory"`` --
-            ``penalty(xs)`` = mean_{t,b} (I(x_t,b) - I(x_0,b))**2 for states xs (T, B, n).
+            ``penalty(xs)`` = mean_{t,b} (I(x_t,b) - I(x_0,b))**2 for states xs (T, B, n).  Both take a leading
+            ensemble dimension E and then return one value per member.
         values: numbers for every symbol of I other than t and the states (keys: symbols or names).
 
     Returns:
