@@ -282,7 +282,8 @@ class SymmetrizedHNN:
     def __init__(self, kind: str, dim: int, seeds: Sequence[int] = (0,), *, width: int = 64, depth: int = 2,
                  activation: str = "tanh", n_quantities: int = 1, oracle: torch.Tensor | None = None,
                  regularizer: str = "normalise", samples: int = 16, scale: float = FULL_TURN, init_std: float = 0.01,
-                 init_norm: float | None = None, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> None:
+                 init_norm: float | None = None, dtype: torch.dtype = torch.float64,
+                 device: torch.device | str = "cpu") -> None:
         if kind not in MODELS:
             raise ValueError(f"unknown model kind {kind!r}; valid: {sorted(MODELS)}")
         if regularizer not in REGULARIZERS:
