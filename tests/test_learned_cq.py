@@ -11,9 +11,9 @@ from symnb.chapters import ch8_learned as ch8
 from symnb.core.integrals import numeric_drift
 from symnb.core.systems import isotropic_oscillators, textbook_system
 from symnb.train import fit
-from symnb.neural.learned_cq import (SymmetrizedHNN, certify_quantities, generator_matrices, generator_spectrum,
-                                     group_action, quadratic_coefficients, quadratic_integrals, quantity_values,
-                                     symplectic_matrix)
+from symnb.neural.learned_cq import (OUTPUT_VAR, PRIOR_VAR, SymmetrizedHNN, certify_quantities, generator_matrices,
+                                     generator_spectrum, group_action, quadratic_coefficients, quadratic_integrals,
+                                     quantity_values, symplectic_matrix)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,16 +93,12 @@ def test_spectrum_of_a_rotated_basis_is_aligned():
 
 @pytest.fixture(scope="module")
 def trained():
-    """One learned quantity on the 1-D oscillator from its clean 28 transitions, with and without normalisation."""
+    """One learned quantity on the 1-D oscillator from its clean 28 transitions, normalised."""
     seeds = (0, 1, 2)
     train = ch8.oscillator_data(1, seeds, 7, 4, 0.2, 1.0, 0.5)
-    out = {}
-    for reg in ("normalise", "none"):
-        model = SymmetrizedHNN("hnn_learned", 2, seeds, width=32, samples=8, regularizer=reg)
-        result = fit(model.loss_fn(train.x0, train.x1, 0.2, warmup=150), model.params, steps=250, lr=1e-2)
-        out[reg + " mse"] = [h["mse"][-1] for h in result.history]
-        out[reg] = (model, result.params)
-    return out
+    model = SymmetrizedHNN("hnn_learned", 2, seeds, width=32, samples=8, regularizer="normalise")
+    result = fit(model.loss_fn(train.x0, train.x1, 0.2, warmup=150), model.params, steps=250, lr=1e-2)
+    return {"normalise mse": [h["mse"][-1] for h in result.history], "normalise": (model, result.params)}
 
 
 def test_learned_span_recovers_rotation(trained):
@@ -124,18 +120,50 @@ def test_learned_span_recovers_rotation(trained):
             assert train_mse[e] > 10 * train_mse[best]
 
 
-def test_collapse_prevented_by_normalisation(trained):
-    """Without the regularizer nothing drives the generator's size: the data term is as happy with the trivial
-    group, and the generator stays far below unit size (the orbits H is averaged over stay a small neighbourhood
-    of the identity); normalised, every generator has unit size by construction."""
-    model, params = trained["none"]
-    raw = model.generators(params).detach()[:, 0].flatten(1).norm(dim=1)
-    init = SymmetrizedHNN("hnn_learned", 2, (0, 1, 2), width=32, samples=8, regularizer="none")
-    start = init.generators().detach()[:, 0].flatten(1).norm(dim=1)
-    assert (start < 0.05).all() and (raw < 0.5).all()
-    model, params = trained["normalise"]
-    unit = model.generators(params).detach()[:, 0].flatten(1).norm(dim=1)
-    assert torch.allclose(unit, torch.ones(3, dtype=torch.float64))
+def test_collapse_prevented_by_normalisation():
+    """From the same non-trivial start (each seed's generator draw at unit norm), the MAP point estimate -- data
+    term plus the Gaussian prior on the generator, no Occam term -- collapses: every seed ends below a tenth of
+    its initial size, so H averages over a negligible orbit.  The normalised generator keeps unit size, the
+    seed with the lowest training loss (no oracle involved) points along the rotation, and its H is invariant
+    under the full rotation (q^2 + p^2 conserved) several times more closely than any collapsed seed's H."""
+    result = ch8.collapse_experiment(seeds=(0, 1, 2), regularizers=("map", "normalise"))
+    for reg in ("map", "normalise"):
+        assert torch.allclose(torch.tensor(result.initial_norm[reg]), torch.ones(3))
+    assert all(final < 0.1 * start for final, start in zip(result.norm["map"], result.initial_norm["map"]))
+    assert torch.allclose(torch.tensor(result.norm["normalise"]), torch.ones(3))
+    best = result.best("normalise")
+    assert result.cosine["normalise"][best] > 0.95
+    assert result.circle_change["normalise"][best] < 0.05
+    assert result.circle_change["normalise"][best] < 0.5 * min(result.circle_change["map"])
+
+
+def test_circle_change_measures_rotation_invariance():
+    """`circle_change` is near 0 for an H averaged over the full rotation (the oracle model, any network) and
+    clearly not for the raw network F of an HNN; the generator draw of `init_norm` keeps its direction."""
+    x = ch8.oscillator_data(1, (0, 1), 7, 4, 0.2, 1.0, 0.5).x0
+    oracle, _ = ch8.oracle_generators(1)
+    symmetric = SymmetrizedHNN("hnn_oracle", 2, (0, 1), oracle=oracle, width=32)
+    raw = SymmetrizedHNN("hnn", 2, (0, 1), width=32)
+    assert (ch8.circle_change(symmetric, symmetric.params, x) < 0.01).all()  # Monte Carlo error of 256 samples
+    assert (ch8.circle_change(raw, raw.params, x) > 0.1).all()
+    small = SymmetrizedHNN("hnn_learned", 2, (0, 1), regularizer="none").generators().detach()
+    unit = SymmetrizedHNN("hnn_learned", 2, (0, 1), regularizer="none", init_norm=1.0).generators().detach()
+    norms = unit.flatten(2).norm(dim=-1)
+    assert torch.allclose(norms, torch.ones_like(norms))
+    assert torch.allclose(unit, small / small.flatten(2).norm(dim=-1)[..., None, None])
+
+
+def test_map_objective_adds_the_gaussian_prior():
+    """"map" adds sigma^2 / (N d tau^2) ||A||^2 to the MSE (N = 28 transitions, d = 2; ||A|| = 2 here); "none" adds
+    nothing."""
+    data = ch8.oscillator_data(1, (0,), 7, 4, 0.2, 1.0, 0.5)
+    model = SymmetrizedHNN("hnn_learned", 2, (0,), regularizer="map", init_norm=2.0)
+    total, terms = model.loss_fn(data.x0, data.x1, 0.2)(model.params)
+    expected = torch.tensor([OUTPUT_VAR / (28 * 2 * PRIOR_VAR) * 4.0], dtype=torch.float64)
+    assert torch.allclose(terms["prior"].detach(), expected)
+    assert torch.allclose(total.detach(), (terms["mse"] + terms["prior"]).detach())
+    plain = SymmetrizedHNN("hnn_learned", 2, (0,), regularizer="none", init_norm=2.0)
+    assert set(plain.loss_fn(data.x0, data.x1, 0.2)(plain.params)[1]) == {"mse"}
 
 
 def test_symmetrized_hamiltonian_is_invariant_under_its_own_flow(trained):
@@ -158,8 +186,17 @@ def test_symmetrized_hamiltonian_is_invariant_under_its_own_flow(trained):
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match=r"unknown model kind 'mlp'; valid: \["):
         SymmetrizedHNN("mlp", 2)
-    with pytest.raises(ValueError, match=r"unknown regularizer 'elbo'; valid: \['none', 'normalise'\]"):
+    with pytest.raises(ValueError, match=r"unknown regularizer 'elbo'; valid: \['map', 'none', 'normalise'\]"):
         SymmetrizedHNN("hnn_learned", 2, regularizer="elbo")
+    for bad in (0, -1.0, float("inf"), True, "1"):
+        with pytest.raises(ValueError, match=r"init_norm must be None \(entries of standard deviation init_std\) "
+                                             rf"or a finite number > 0, got {re.escape(repr(bad))}"):
+            SymmetrizedHNN("hnn_learned", 2, init_norm=bad)
+    with pytest.raises(ValueError, match=r"regularizers must be distinct keys of REGULARIZERS \['map', 'none', "
+                                         r"'normalise'\], got \['elbo'\]"):
+        ch8.collapse_experiment(regularizers=("elbo",))
+    with pytest.raises(ValueError, match=r"angles must be an integer >= 2, got 1"):
+        ch8.circle_change(SymmetrizedHNN("hnn", 2), SymmetrizedHNN("hnn", 2).params, torch.zeros(1, 1, 2), angles=1)
     with pytest.raises(ValueError, match=r"kind 'hnn_oracle' needs oracle generators of shape \(K, 3, 3\), got None"):
         SymmetrizedHNN("hnn_oracle", 2)
     with pytest.raises(ValueError, match=r"dim must be a positive even integer .* got 3"):

@@ -30,13 +30,14 @@ from ..core.audit import Verdict
 from ..core.bridge import resolve_device, to_torch
 from ..core.systems import isotropic_oscillators
 from ..train import fit
-from ..neural.learned_cq import (FULL_TURN, MODELS, SymmetrizedHNN, certify_quantities, generator_matrices,
-                                 generator_spectrum, quadratic_coefficients, quadratic_integrals, spectrum_rank)
+from ..neural.learned_cq import (FULL_TURN, MODELS, REGULARIZERS, SymmetrizedHNN, certify_quantities,
+                                 generator_matrices, generator_spectrum, group_action, quadratic_coefficients,
+                                 quadratic_integrals, spectrum_rank)
 
 __all__ = ["TEST_SETS", "EXPERIMENT_DEFAULTS", "Transitions", "oscillator_data", "oracle_generators",
            "ExperimentResult", "run_experiment", "summary_frame", "result_record", "CollapseResult",
-           "collapse_experiment", "RESULTS_CSV", "read_results", "verdicts", "spectrum_frame", "collapse_frame",
-           "figure", "certificate_frame", "oracle_frame"]
+           "COLLAPSE_REGULARIZERS", "circle_change", "collapse_experiment", "RESULTS_CSV", "read_results",
+           "verdicts", "spectrum_frame", "collapse_frame", "figure", "certificate_frame", "oracle_frame"]
 
 # name -> (q scale, p scale, q shift): their three test sets
 TEST_SETS: dict[str, tuple[float, float, float]] = {
@@ -253,43 +254,136 @@ def result_record(result: ExperimentResult) -> dict:
     return rec
 
 
+# The point estimate that collapses and the normalisation that prevents it ("none" may be added: maximum
+# likelihood shrinks the generator too, more slowly; it costs another third of the run).
+COLLAPSE_REGULARIZERS = ("map", "normalise")
+
+
 @dataclass(frozen=True)
 class CollapseResult:
-    """Learned generator size and direction after training, with and without the normalisation.
+    """Size, direction and effect of one learned generator on the 1-D oscillator, per regularizer and seed.
+
+    Every mapping goes from a key of `REGULARIZERS` to one value per seed.
 
     Attributes:
-        regularizer: key of `REGULARIZERS` -> per-seed effective generator norm ||A|| (1 when normalised).
-        cosine: regularizer -> per-seed |cos| between the learned generator and the rotation (oracle).
-        initial_norm: per-seed norm at initialisation.
+        seeds: the seeds (one network, one generator draw and one training set each).
+        steps: Adam steps per model.
+        initial_norm: effective generator norm ||A|| at initialisation (what H is averaged over: the normalised
+            generator for ``"normalise"``, the raw one otherwise).
+        norm: effective generator norm after training.  The orbit H is averaged over has an extent of about
+            ||A|| x ``scale``: pi ||A|| radians either way for the rotation, a full turn at ||A|| = 1.
+        cosine: |cos| between the learned generator and the rotation (the oracle), 1 = parallel.
+        circle_change: the largest change of the learned H around the full circle through a training point,
+            relative to the spread of H over the training points (0 = H invariant under the whole rotation, so
+            q^2 + p^2 is conserved by its flow).
+        train_mse: one-step training MSE after training (the restart rule picks the lowest).
     """
 
+    seeds: tuple[int, ...]
+    steps: int
+    initial_norm: Mapping[str, tuple[float, ...]]
     norm: Mapping[str, tuple[float, ...]]
     cosine: Mapping[str, tuple[float, ...]]
-    initial_norm: tuple[float, ...]
+    circle_change: Mapping[str, tuple[float, ...]]
+    train_mse: Mapping[str, tuple[float, ...]]
+
+    def best(self, regularizer: str) -> int:
+        """Index of the seed with the lowest training MSE for ``regularizer`` (no oracle involved).
+
+        Raises:
+            ValueError: if ``regularizer`` was not run.
+        """
+        if regularizer not in self.train_mse:
+            raise ValueError(f"regularizer {regularizer!r} was not run; run: {sorted(self.train_mse)}")
+        values = self.train_mse[regularizer]
+        return min(range(len(values)), key=values.__getitem__)
 
 
-def collapse_experiment(seeds: Sequence[int] = (0, 1, 2), steps: int = 300, lr: float = 1e-2, samples: int = 16,
-                        width: int = 64, warmup: int | None = None) -> CollapseResult:
-    """One learned quantity on the 1-D oscillator, trained with and without the normalisation regularizer
-    (``warmup`` defaults to 60% of ``steps``).
+def circle_change(model: SymmetrizedHNN, params: Mapping[str, torch.Tensor], x: torch.Tensor, *,
+                  angles: int = 32, samples: int = 256, seed: int = 12345) -> torch.Tensor:
+    """How far the learned H is from invariant under the full rotation of every (q_i, p_i) plane: per member,
+    max over points x of (max - min of H(R_theta x) over ``angles`` angles theta), divided by the spread
+    (max - min) of H over the points.
+
+    H is evaluated with ``samples`` fixed group elements (Latin hypercube), so that its own Monte Carlo error
+    stays below what is measured.  The rotation is the flow of the energy sum_i (q_i^2 + p_i^2), whose
+    generator `oracle_generators` certifies; an H invariant under it conserves the energy.
+
+    Args:
+        model: a Hamiltonian kind of `SymmetrizedHNN` on n oscillators; params: its parameters.
+        x: (E, N, d) points (the training inputs).
+
+    Returns:
+        (E,) relative changes (0 = invariant).
 
     Raises:
-        ValueError: via the model for bad sizes.
+        ValueError: for ``angles`` < 2, or (via `SymmetrizedHNN.hamiltonian`) a model without a Hamiltonian.
     """
+    if isinstance(angles, bool) or not isinstance(angles, int) or angles < 2:
+        raise ValueError(f"angles must be an integer >= 2, got {angles!r}")
+    n = model.dim // 2
+    J = generator_matrices(torch.eye(model.dim, dtype=x.dtype)[None], torch.zeros(1, model.dim, dtype=x.dtype))[0]
+    theta = torch.arange(angles, dtype=x.dtype) * (2 * math.pi / angles)
+    # exp(theta [[J, 0], [0, 0]]) turns every (q_i, p_i) plane by theta (clockwise, as the oscillator's flow)
+    rotated = group_action(theta[:, None, None] * J.to(x.device), x[:, None])  # (E, T, N, d)
+    E, T, N, _ = rotated.shape
+    params = {k: v.detach() for k, v in params.items()}
+    w = model.sample_group(torch.Generator().manual_seed(seed), samples)
+    H = model.hamiltonian(rotated.reshape(E, T * N, 2 * n), w, params).detach().reshape(E, T, N)
+    around = (H.amax(1) - H.amin(1)).amax(1)
+    spread = H[:, 0].amax(1) - H[:, 0].amin(1)
+    return around / spread.clamp_min(torch.finfo(x.dtype).tiny)
+
+
+def collapse_experiment(seeds: Sequence[int] = (0, 1, 2), steps: int = 700, lr: float = 1e-2, samples: int = 8,
+                        width: int = 32, warmup: int | None = None,
+                        regularizers: Sequence[str] = COLLAPSE_REGULARIZERS) -> CollapseResult:
+    """One learned quantity on the 1-D oscillator, trained from a non-trivial generator with each regularizer.
+
+    The data are those of `run_experiment` for n = 1 (7 trajectories x 4 steps, dt = 0.2, per seed).  Every
+    variant starts from the same effective generator: each seed's random draw (W, b) scaled to ||A|| = 1.
+    ``"none"`` (maximum likelihood) and ``"map"`` (plus the Gaussian prior, `REGULARIZERS`) hold A itself, so
+    their raw parameters start at norm 1 (``init_norm=1``).  ``"normalise"`` holds only the direction A / ||A||;
+    its raw parameters keep their code's scale (``init_std`` 0.01) because Adam moves every entry by about ``lr``
+    per step, so the direction turns by about lr / ||raw|| per step: at raw norm 1 it would need some fifty times
+    more steps to turn towards the rotation.  The group width grows over ``warmup`` steps for all of them.
+
+    Args:
+        seeds: one model, generator draw and training set each.
+        steps, lr: Adam's.  samples: group elements per evaluation.  width: of the 2-layer MLP F.
+        warmup: steps over which the group width grows (default: 60% of ``steps``).
+        regularizers: keys of `REGULARIZERS`, run in this order (default `COLLAPSE_REGULARIZERS`).
+
+    Returns:
+        A `CollapseResult`.
+
+    Raises:
+        ValueError: for an unknown regularizer, an empty or repeated list of them, or (via the model) bad sizes.
+    """
+    bad = [r for r in regularizers if r not in REGULARIZERS]
+    if bad or not regularizers or len(set(regularizers)) != len(regularizers):
+        raise ValueError(f"regularizers must be distinct keys of REGULARIZERS {sorted(REGULARIZERS)}, got "
+                         f"{list(regularizers)!r}")
     warmup = int(0.6 * steps) if warmup is None else warmup
-    oracle, _ = oracle_generators(1)
+    seeds = tuple(int(s) for s in seeds)
+    rotation = oracle_generators(1)[0][0]
+    unit = rotation.flatten() / rotation.norm()
     train = oscillator_data(1, seeds, 7, 4, 0.2, *TRAIN_SET)
-    norms, cosines, initial = {}, {}, ()
-    for reg in ("none", "normalise"):
-        model = SymmetrizedHNN("hnn_learned", 2, seeds, width=width, samples=samples, regularizer=reg)
-        raw = generator_matrices(model.params["W"], model.params["b"]).detach()
-        initial = tuple(raw.flatten(1).norm(dim=1).tolist())
+    fields: dict[str, dict[str, tuple[float, ...]]] = {k: {} for k in
+                                                        ("initial", "norm", "cosine", "circle", "mse")}
+    for reg in regularizers:
+        model = SymmetrizedHNN("hnn_learned", 2, seeds, width=width, samples=samples, regularizer=reg,
+                               init_norm=None if reg == "normalise" else 1.0)
+        fields["initial"][reg] = tuple(model.generators()[:, 0].detach().flatten(1).norm(dim=1).tolist())
         result = fit(model.loss_fn(train.x0, train.x1, 0.2, warmup=warmup), model.params, steps=steps, lr=lr)
-        A = model.generators(result.params)[:, 0].detach()
-        norms[reg] = tuple(A.flatten(1).norm(dim=1).tolist())
-        unit = oracle[0].flatten() / oracle[0].norm()
-        cosines[reg] = tuple((A.flatten(1) @ unit / A.flatten(1).norm(dim=1).clamp_min(1e-300)).abs().tolist())
-    return CollapseResult(norms, cosines, initial)
+        A = model.generators(result.params)[:, 0].detach().flatten(1)
+        norm = A.norm(dim=1)
+        fields["norm"][reg] = tuple(norm.tolist())
+        fields["cosine"][reg] = tuple((A @ unit / norm.clamp_min(1e-300)).abs().tolist())
+        fields["circle"][reg] = tuple(circle_change(model, result.params, train.x0).tolist())
+        fields["mse"][reg] = tuple(model.mse(train.x0, train.x1, 0.2, params=result.params).tolist())
+    return CollapseResult(seeds, steps, fields["initial"], fields["norm"], fields["cosine"], fields["circle"],
+                          fields["mse"])
 
 
 def read_results(path: str | Path | None = None):
@@ -365,13 +459,23 @@ def spectrum_frame(result: ExperimentResult):
 
 
 def collapse_frame(result: CollapseResult):
-    """The collapse demonstration as a DataFrame: one row per (regularizer, seed)."""
+    """The collapse demonstration as a DataFrame: one row per (regularizer, seed).
+
+    Columns: the effective generator norm at the start and after training, their ratio (collapsed: < 0.1), the
+    |cos| with the rotation (aligned: > 0.95), `circle_change` of the learned H (0 = invariant under the whole
+    rotation), the training MSE and whether the seed is the regularizer's lowest-loss one (the restart rule).
+    """
     import pandas as pd
     rows = []
     for reg in result.norm:
-        for i, (norm, cos) in enumerate(zip(result.norm[reg], result.cosine[reg])):
-            rows.append({"regularizer": reg, "seed": i, "initial norm": result.initial_norm[i],
-                         "final norm": norm, "|cos| with rotation": cos, "aligned (> 0.95)": cos > 0.95})
+        best = result.best(reg)
+        for i, seed in enumerate(result.seeds):
+            start, final = result.initial_norm[reg][i], result.norm[reg][i]
+            cos = result.cosine[reg][i]
+            rows.append({"regularizer": reg, "seed": seed, "initial norm": start, "final norm": final,
+                         "collapsed (< 0.1 x initial)": final < 0.1 * start, "|cos| with rotation": cos,
+                         "aligned (> 0.95)": cos > 0.95, "H change around circles": result.circle_change[reg][i],
+                         "train MSE": result.train_mse[reg][i], "lowest loss": i == best})
     return pd.DataFrame(rows)
 
 
