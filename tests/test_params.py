@@ -1,4 +1,4 @@
-"""Parameters of notebooks 01-05: visible to papermill, validated before any work (in the notebook and in
+"""Parameters of notebooks 01-08: visible to papermill, validated before any work (in the notebook and in
 ``symnb sweep``), resolved the same way by every executor.
 
 Papermill is exercised in two ways: ``prepare_only`` (papermill writes the injected-parameters cell, which we then
@@ -19,7 +19,8 @@ import torch
 import yaml
 
 from symnb.__main__ import main
-from symnb.chapters import ch1_forward, ch2_noether, ch3_adjoint, ch4_loss, ch5_ablation
+from symnb.chapters import (ch1_forward, ch2_noether, ch3_adjoint, ch4_loss, ch5_ablation, ch6_pipeline, ch7_beyond,
+                            ch8_learned)
 from symnb.core.params import Param, ParameterError, ParameterSchema, Rule
 from symnb.runs import spec as specs
 from symnb.runs.folders import RESULT_FILE, SWEEP_FILE, check_resolution
@@ -33,6 +34,9 @@ NOTEBOOKS = {
     "03_adjoint_symmetries": ch3_adjoint.PARAMETERS,
     "04_combined_loss": ch4_loss.PARAMETERS,
     "05_ablation": ch5_ablation.PARAMETERS,
+    "06_from_ode_to_regularizer": ch6_pipeline.PARAMETERS,
+    "07_where_conservation_helps": ch7_beyond.PARAMETERS,
+    "08_learned_conserved_quantities": ch8_learned.PARAMETERS,
 }
 
 
@@ -111,6 +115,16 @@ BAD = [
     ("04_combined_loss", "n_train", 16.5, r"n_train = 16\.5 .*an integer"),
     ("05_ablation", "metric", "mse", r"metric = 'mse' .*one of \['test_mse'"),
     ("05_ablation", "data_path", "nowhere.csv", r"data_path = 'nowhere\.csv' .*no file at"),
+    ("06_from_ode_to_regularizer", "z_max", -5.0, r"parameter z_max = -5\.0 is not allowed; allowed: a number > z_min"),
+    ("06_from_ode_to_regularizer", "n_eps", 1, r"n_eps = 1 .*an integer >= 2"),
+    ("07_where_conservation_helps", "system", "spring2", r"system = 'spring2' .*one of \[.*'spring'"),
+    ("07_where_conservation_helps", "methods", ["vanilla", "adjoint"], r"methods\[1\] = 'adjoint' .*one of "
+                                                                        r"\['vanilla'"),
+    ("07_where_conservation_helps", "n_traj", 3, r"n_traj = 3 .*an even integer >= 2"),
+    ("07_where_conservation_helps", "results_csv", "nowhere.csv", r"results_csv = 'nowhere\.csv' .*no file at"),
+    ("08_learned_conserved_quantities", "n", 0, r"parameter n = 0 .*an integer >= 1"),
+    ("08_learned_conserved_quantities", "lr", 0.0, r"lr = 0\.0 .*> 0"),
+    ("08_learned_conserved_quantities", "collapse_steps", -1, r"collapse_steps = -1 .*>= 0"),
 ]
 if not torch.cuda.is_available():
     BAD.append(("04_combined_loss", "device", "cuda", r"device = 'cuda' .*torch sees no CUDA device"))

@@ -26,6 +26,7 @@ from ..core.bridge import to_torch
 from ..core.first_integrals import FirstIntegrals, first_integrals
 from ..core.informativeness import Informativeness, informativeness
 from ..core.noether import Lagrangian
+from ..core.params import Param, ParameterSchema, Rule
 from ..core.ode import ODESystem, jet_symbol
 from ..core.penalty import conservation_penalty, project_to_level_set
 from ..core.symmetries import Polynomial, SymmetryBasis, find_symmetries
@@ -36,11 +37,21 @@ from ..toy.symbols import t, theta1, theta2, z
 
 __all__ = ["ACTIVATIONS", "THETA", "toy_system", "TextbookRun", "textbook_run", "TEXTBOOK", "ToyRun", "toy_run",
            "textbook_table", "toy_table", "paper_ansatz_rows", "write_paper_ansatz_csv", "read_paper_ansatz_csv",
-           "F_curves", "penalty_curve", "verdicts"]
+           "F_curves", "penalty_curve", "verdicts", "PARAMETERS"]
 
 #: The parameter point used for numbers and figures (theta1, theta2): the book's reference point.
 THETA = (1.1, 0.3)
 DATA = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "ch6_paper_ansatz.csv"
+
+PARAMETERS = ParameterSchema((
+    Param.flag("recompute_paper_ansatz", "rerun the separable solver for six activations (minutes)"),
+    Param.integer("n_eps", "number of perturbation sizes in the penalty figure", low=2),
+    Param.real("eps_max", "largest non-conservative perturbation", low=0.0, strict=True),
+    Param.real("z_min", "left end of the z grid"),
+    Param.real("z_max", "right end of the z grid"),
+    Param.integer("n_z", "grid points", low=2),
+), rules=(Rule("z_max", lambda v: v["z_max"] > v["z_min"], "a number > z_min"),))
+"""Notebook 06's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""
 
 
 # ------------------------------------------------------------------------------------------------------------

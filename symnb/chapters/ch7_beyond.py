@@ -40,6 +40,7 @@ import sympy as sp
 import torch
 
 from ..core.audit import Verdict
+from ..core.params import Param, ParameterSchema, Rule
 from ..core.bridge import to_torch
 from ..core.integrals import ConservationCheck, conservation_check
 from ..core.first_integrals import first_integrals
@@ -54,7 +55,7 @@ from ..core.noether import Lagrangian
 
 __all__ = ["METHODS", "Invariant", "invariants", "BeyondConfig", "BeyondRun", "run_experiment", "run_beyond",
            "summarize", "HNN_README", "side_by_side", "plot_rollouts", "plot_summary", "ratios_to_vanilla",
-           "outside_data", "verdicts"]
+           "outside_data", "verdicts", "PARAMETERS"]
 
 METHODS = ("vanilla", "collocation", "trajectory", "projection", "hnn", "own_flow")
 HAMILTONIAN = {"spring", "pendulum", "kepler"}   # canonical (q, p) coordinates: HNN applies
@@ -163,7 +164,7 @@ class BeyondConfig:
         n_traj: trajectories (half train, half test); None: the setting's.
         n_colloc: collocation points per member (fixed for the run).
         n_starts, k_steps: trajectory penalty: rollouts of ``k_steps`` RK4 steps from ``n_starts`` training states.
-        device: "cpu" or "cuda".
+        device: "cpu", "cuda", "cuda:N" or "auto" (CUDA where torch sees a device; stored resolved).
         dtype: "float64" or "float32".
     """
 
@@ -194,8 +195,10 @@ class BeyondConfig:
             raise ValueError("seeds must name at least one seed, got an empty sequence")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}")
+        if self.device == "auto":   # the notebooks' "auto": a CUDA device where torch sees one
+            object.__setattr__(self, "device", "cuda" if torch.cuda.is_available() else "cpu")
         if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         for name in ("steps", "width", "depth", "n_colloc", "n_starts", "k_steps"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "steps" else 1):
@@ -610,6 +613,22 @@ def verdicts(df: pd.DataFrame | None = None) -> tuple[Verdict, ...]:
 
 
 RESULTS_CSV = str(Path(__file__).resolve().parents[2] / "notebooks" / "data" / "beyond_results.csv")
+REPOSITORY = Path(RESULTS_CSV).parents[2]
+
+PARAMETERS = ParameterSchema((
+    Param.choice("system", tuple(TASKS), "the system of the live run"),
+    Param.sequence("methods", Param.choice("method", METHODS), "methods of the live run"),
+    Param.integer("n_seeds", "seeds 0..n_seeds-1, one batched ensemble per method", low=1),
+    Param.integer("steps", "Adam steps", low=0),
+    Param.integer("width", "hidden units per layer", low=1),
+    Param.integer("n_traj", "trajectories, half train and half test", low=2),
+    Param.real("weight", "penalty weight lambda", low=0.0),
+    Param.device("device"),
+    Param.choice("dtype", ("float64", "float32")),
+    Param.path("results_csv", "the result table the chapter reads (CSV of run_beyond)", base=REPOSITORY),
+    Param.path("output", "JSON rows of the live run, for sweeps", exists="parent"),
+), rules=(Rule("n_traj", lambda v: v["n_traj"] % 2 == 0, "an even integer >= 2 (half train, half test)"),))
+"""Notebook 07's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:

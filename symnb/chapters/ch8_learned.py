@@ -28,6 +28,7 @@ from torchdiffeq import odeint
 
 from ..core.audit import Verdict
 from ..core.bridge import resolve_device, to_torch
+from ..core.params import Param, ParameterSchema
 from ..core.systems import isotropic_oscillators
 from ..train import fit
 from ..neural.learned_cq import (FULL_TURN, MODELS, REGULARIZERS, SymmetrizedHNN, certify_quantities,
@@ -37,7 +38,8 @@ from ..neural.learned_cq import (FULL_TURN, MODELS, REGULARIZERS, SymmetrizedHNN
 __all__ = ["TEST_SETS", "EXPERIMENT_DEFAULTS", "Transitions", "oscillator_data", "oracle_generators",
            "ExperimentResult", "run_experiment", "summary_frame", "result_record", "CollapseResult",
            "COLLAPSE_REGULARIZERS", "circle_change", "collapse_experiment", "RESULTS_CSV", "read_results",
-           "verdicts", "spectrum_frame", "collapse_frame", "figure", "certificate_frame", "oracle_frame"]
+           "verdicts", "spectrum_frame", "collapse_frame", "figure", "certificate_frame", "oracle_frame",
+           "PARAMETERS"]
 
 # name -> (q scale, p scale, q shift): their three test sets
 TEST_SETS: dict[str, tuple[float, float, float]] = {
@@ -50,6 +52,20 @@ EXPERIMENT_DEFAULTS = dict(n=1, seeds=(0, 1, 2, 3, 4), steps=500, lr=1e-2, warmu
                            samples=16, eval_samples=32, scale=FULL_TURN, device="cpu", n_quantities=None,
                            train_size=7, train_steps=4, test_size=100, test_steps=20, dt=0.2, substeps=1)
 RESULTS_CSV = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "learned_cq_results.csv"
+
+PARAMETERS = ParameterSchema((
+    Param.integer("n", "number of isotropic oscillators", low=1),
+    Param.integer("n_seeds", "seeds: one network and one data draw each", low=1),
+    Param.integer("steps", "Adam steps per model", low=0),
+    Param.real("lr", "Adam learning rate", low=0.0, strict=True),
+    Param.integer("warmup", "steps over which the group width grows", low=0),
+    Param.integer("samples", "group elements per evaluation of H", low=1),
+    Param.integer("width", "hidden units per layer", low=1),
+    Param.device("device"),
+    Param.integer("collapse_steps", "Adam steps of the collapse demonstration (0 skips it)", low=0),
+    Param.path("output", "JSON record for sweeps", exists="parent"),
+))
+"""Notebook 08's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""
 
 
 @dataclass(frozen=True)
