@@ -189,6 +189,9 @@ def test_bad_input():
         BeyondConfig(dtype="float16")
     with pytest.raises(ValueError, match="steps must be an integer >= 0, got -1"):
         BeyondConfig(steps=-1)
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu'"):
+        BeyondConfig(device="tpu")
+    assert BeyondConfig(device="auto").device == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="unknown task 'x'"):
         task("x")
     with pytest.raises(ValueError, match="n_traj must be an even integer >= 2"):

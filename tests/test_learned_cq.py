@@ -236,3 +236,27 @@ def test_oscillator_data_is_the_exact_rotation():
 def test_geometric_mean_interval():
     mean, low, high = ch8._ci([1e-4, 1e-2])
     assert abs(mean - 1e-3) < 1e-15 and low < mean < high and low > 0
+
+
+def test_record_reports_the_restart_rule_seed_and_the_worst_seed():
+    """The record names the lowest-training-loss seed (no oracle involved) with its own rank and alignment, and
+    keeps the worst seed's alignment beside it."""
+    mse = {"hnn_learned": {"train": (3e-5, 1e-6, 2e-5), "test": (1e-4, 2e-4, 3e-4)}}
+    svs = ((2.0, 1.0, 1e-3, 1e-4), (2.0, 1.5, 1.2, 1e-3), (1.0, 0.5, 0.4, 0.3))   # K = 4 > 3 = true dimension
+    coss = ((0.99, 0.2), (0.999, 0.97), (0.9, 0.5))
+    result = ch8.ExperimentResult(2, (10, 11, 12), mse, {"hnn_learned": 1.0}, ("C1", "C2", "C3"), svs, coss, (), 4,
+                                  {})
+    rec = ch8.result_record(result)
+    assert rec["learned.best_seed"] == 11 and rec["learned.best_min_cosine"] == 0.97
+    assert rec["learned.best_rank"] == 3 and rec["learned.min_cosine"] == 0.2
+    assert rec["learned.full_span_seeds"] == 1                # seed 11: rank 3 and min cos 0.97; seed 10: rank 2
+
+
+def test_an_outdated_results_table_is_refused_by_name(tmp_path):
+    old = tmp_path / "old.csv"
+    old.write_text("status,n,oracle_dim,learned.min_cosine\ndone,1,1,0.99\n")
+    with pytest.raises(ValueError, match=r"lacks the columns \['seeds', 'hnn_learned.test.gmean', "
+                                         r".*'learned.best_rank'"):
+        ch8.read_results(old)
+    with pytest.raises(ValueError, match="not found; regenerate it"):
+        ch8.read_results(tmp_path / "missing.csv")

@@ -12,7 +12,7 @@ from symnb.chapters import chapter_verdicts
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REF = {"ch1": "ch1-verdicts", "ch2": "ch2-verdicts", "ch3": "ch3-verdicts", "ch4": "ch4-eq43",
-               "ch5": "ch5-claim-accuracy"}
+               "ch5": "ch5-claim-accuracy", "ch6": "ch6-verdicts", "ch7": "ch7-verdicts", "ch8": "ch8-verdicts"}
 
 
 def _cell(text: str) -> str:

@@ -56,8 +56,8 @@ from .ensemble import MLPEnsemble, hnn_field, rk4_rollout
 
 __all__ = ["QuadraticIntegrals", "quadratic_integrals", "quadratic_coefficients", "symplectic_matrix",
            "generator_matrices", "group_action", "quantity_values", "MODELS", "REGULARIZERS", "OUTPUT_VAR",
-           "PRIOR_VAR", "FULL_TURN",
-           "SymmetrizedHNN", "GeneratorSpectrum", "generator_spectrum", "spectrum_rank", "CertifiedQuantity", "certify_quantities"]
+           "PRIOR_VAR", "FULL_TURN", "SymmetrizedHNN", "GeneratorSpectrum", "generator_spectrum", "spectrum_rank",
+           "CertifiedQuantity", "certify_quantities"]
 
 MODELS = {
     "vanilla": "MLP vector field dx/dt = f(x) (no structure)",
