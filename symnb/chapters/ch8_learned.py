@@ -211,12 +211,17 @@ def run_experiment(models: Sequence[str] = tuple(MODELS), **overrides) -> Experi
             coss = tuple(s.cosines for s in spectra)
             system = isotropic_oscillators(n, {"omega": 1})
             # the restart rule: certify the seed that fits the training data best (no oracle involved)
-            best = min(range(len(seeds)), key=lambda e: mse[kind]["train"][e])
+            best = _restart_seed(mse[kind]["train"])
             found = certify_quantities(result.params["W"][best].cpu(), result.params["b"][best].cpu(), system,
                                        span=True, rank=min(K, len(quantities)))
             certs = tuple((str(c.quantity), c.status, c.rounding) for c in found)
     settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()}
     return ExperimentResult(n, seeds, mse, wall, quantities, svs, coss, certs, K, settings)
+
+
+def _restart_seed(train_mse: Sequence[float]) -> int:
+    """The restart rule: the index of the seed with the lowest training MSE (no oracle involved)."""
+    return min(range(len(train_mse)), key=train_mse.__getitem__)
 
 
 def _t_quantile(dof: int) -> float:
@@ -267,8 +272,7 @@ def result_record(result: ExperimentResult) -> dict:
         # worst seed, and the seed the restart rule picks (lowest training loss: no oracle involved), whose
         # span is also the one certified
         rec["learned.min_cosine"] = min(min(c) for c in result.cosines)
-        train = result.mse["hnn_learned"]["train"]
-        best = min(range(len(train)), key=train.__getitem__)
+        best = _restart_seed(result.mse["hnn_learned"]["train"])
         rec["learned.best_seed"] = result.seeds[best]
         rec["learned.best_rank"] = spectrum_rank(result.singular_values[best])
         rec["learned.best_min_cosine"] = min(result.cosines[best])
@@ -321,8 +325,7 @@ class CollapseResult:
         """
         if regularizer not in self.train_mse:
             raise ValueError(f"regularizer {regularizer!r} was not run; run: {sorted(self.train_mse)}")
-        values = self.train_mse[regularizer]
-        return min(range(len(values)), key=values.__getitem__)
+        return _restart_seed(self.train_mse[regularizer])
 
 
 def circle_change(model: SymmetrizedHNN, params: Mapping[str, torch.Tensor], x: torch.Tensor, *,
