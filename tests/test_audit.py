@@ -8,7 +8,7 @@ from symnb.chapters import CHAPTERS, chapter, chapter_verdicts
 from symnb.core.audit import VERDICTS, Verdict, verdict_table
 
 ROOT = Path(__file__).resolve().parents[1]
-ROW = re.compile(r"^\|\s*((?:eq|claim)[^|]*?)\s*\|.*\|\s*\**(holds with a caveat|holds|wrong|typo)\**\s*\|")
+ROW = re.compile(r"^\|\s*((?:eq|claim)[^|]*?)\s*\|.*\|\s*\**(holds with a caveat|holds|not supported here|inconclusive|wrong|typo)\**\s*\|")
 
 
 def page_rows(name):

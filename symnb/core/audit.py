@@ -14,7 +14,10 @@ from .integrals import is_zero
 
 __all__ = ["Verdict", "VERDICTS", "verdict_table", "verdict_frame", "Comparison", "compare"]
 
-VERDICTS = ("holds", "holds with a caveat", "wrong", "typo")
+VERDICTS = ("holds", "holds with a caveat", "not supported here", "inconclusive", "wrong", "typo")
+"""Calibrated verdicts: "wrong" only where a shown computation refutes the claim; "not supported here" where our
+runs (settings named in the finding) do not show the claimed effect but do not refute it either; "inconclusive"
+where the computation cannot decide (the finding says what would)."""
 
 
 @dataclass(frozen=True)
