@@ -28,7 +28,8 @@ import torch
 
 from .bridge import to_torch
 from .integrals import BudgetExceeded, time_budget
-from .lie import Generator, _generic_branches, _null_space, _sample_value
+from .coefficients import generic_branches, null_space, sample_value
+from .lie import Generator
 from .noether import noether_charge
 from .ode import ODESystem, total_derivative
 from .symmetries import SymmetryBasis, _tidy
@@ -111,7 +112,7 @@ def _screen(expr: sp.Expr, scale: sp.Expr, symbols: Sequence[sp.Symbol], samples
     rng = random.Random(seed)
     seen = 0
     for _ in range(samples * 10):
-        point = [torch.tensor(_sample_value(s, rng), dtype=torch.float64) for s in symbols]
+        point = [torch.tensor(sample_value(s, rng), dtype=torch.float64) for s in symbols]
         with torch.no_grad():
             value, size = (float(torch.as_tensor(v, dtype=torch.float64)) for v in fn(*point))
         if value != value or size != size or abs(value) == float("inf") or abs(size) == float("inf"):
@@ -175,14 +176,14 @@ def _independent(expr: sp.Expr, kept: Sequence[sp.Expr], system: ODESystem) -> b
         return True
     ds = [sp.Symbol(f"_d{k}") for k in range(len(kept) + 1)]
     combo = sum(d * e for d, e in zip(ds, [*kept, expr]))
-    return not _null_space([combo], ds, (system.t, *system.states)).basis
+    return not null_space([combo], ds, (system.t, *system.states)).basis
 
 
 def _by_basis(system: ODESystem, basis: Sequence[sp.Expr]) -> tuple[list[tuple[sp.Expr, str]], bool, str]:
     basis = [sp.sympify(h) for h in basis]
     cs = [sp.Symbol(f"_b{j}") for j in range(len(basis))]
     rate = sum(c * total_derivative(h, system) for c, h in zip(cs, basis))
-    null = _null_space([rate], cs, (system.t, *system.states))
+    null = null_space([rate], cs, (system.t, *system.states))
     found = []
     for vector in null.basis:
         vector = _tidy(vector)  # clear parameter denominators and common factors; any multiple is conserved
@@ -255,7 +256,7 @@ def _by_symmetry(system: ODESystem, generator: Generator) -> tuple[sp.Expr | Non
                       f"{len(xs)} states{'' if system.is_autonomous else ' and is not autonomous'}")
     if potential is None:
         return None, f"SymPy could not integrate the 1-form of {generator.components} in closed form"
-    potential, _ = _generic_branches(potential, (t, *xs))
+    potential, _ = generic_branches(potential, (t, *xs))
     return _unlog(potential, system), f"integrating factor of {generator.components}"
 
 
@@ -344,7 +345,7 @@ def first_integrals(system: ODESystem, *, symmetries: SymmetryBasis | Sequence[G
                 candidates.append((expr, route, note))
     certified = []
     for expr, route, source in candidates:
-        expr, _ = _generic_branches(expr, (system.t, *system.states))
+        expr, _ = generic_branches(expr, (system.t, *system.states))
         status, derivative = certify_integral(expr, system, budget_s)
         if status == "zero":
             certified.append(FirstIntegral(expr, route, source, derivative, real_domain(expr)))

@@ -16,7 +16,7 @@ import sympy as sp
 
 from .first_integrals import certify_integral
 from .integrals import BudgetExceeded, time_budget
-from .lie import _split_identically
+from .coefficients import split_identically
 from .ode import ODESystem
 
 __all__ = ["Informativeness", "informativeness"]
@@ -77,7 +77,7 @@ def informativeness(integral: Any, model_family: ODESystem, *, budget_s: float |
                                "budget: informativeness undecided")
     # Informative.  Where does it vanish?  Split D_t I over the states; the coefficients give conditions on theta.
     unknowns = list(params) or [sp.Symbol("_none")]
-    split = _split_identically(sp.expand(rate), (model_family.t, *model_family.states), unknowns)
+    split = split_identically(sp.expand(rate), (model_family.t, *model_family.states), unknowns)
     zero_set, complete, note = None, False, split.reason
     if split.exact and split.equations:
         try:

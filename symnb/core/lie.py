@@ -14,7 +14,6 @@ the exponential map and the flow of a generator).
 from __future__ import annotations
 
 import itertools
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +22,7 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint
 
+from .coefficients import null_space
 from .integrals import is_zero
 from .bridge import evaluate, integrate, vector_field
 from .ode import ODESystem, jet_symbol, total_derivative
@@ -238,257 +238,12 @@ def _solve_ode_for(eq: sp.Expr, func: sp.Expr, counter: itertools.count) -> sp.E
     return rhs.subs({c: sp.Symbol(f"_K{next(counter)}") for c in fresh})
 
 
-def _sample_value(symbol: sp.Symbol, rng: random.Random) -> float:
-    """A random real value inside the symbol's declared domain (positive symbols stay positive)."""
-    if symbol.is_positive or symbol.is_nonnegative:
-        return rng.uniform(0.3, 2.0)
-    if symbol.is_negative:
-        return -rng.uniform(0.3, 2.0)
-    return rng.uniform(-1.5, 1.5)
-
-
-@dataclass(frozen=True)
-class _Split:
-    """Exact linear equations equivalent to "expr = 0 identically", and whether the split was exact."""
-
-    equations: tuple[sp.Expr, ...]
-    exact: bool
-    reason: str
-
-
-def _split_identically(expr: sp.Expr, variables: Sequence[sp.Symbol], unknowns: Sequence[sp.Symbol]) -> _Split:
-    """Split ``expr`` (linear in ``unknowns``) into linear equations that hold iff it vanishes identically.
-
-    The numerator over a common denominator is written as a polynomial in the variables and in fresh symbols for
-    the non-polynomial functions of the variables: an algebraic power b**(p/q) becomes s**p with s = b**(1/q),
-    reduced modulo s**q - b; sin(a), cos(a) are reduced modulo sin**2 + cos**2 - 1; other functions (exp, log,
-    tanh, ...) are treated as independent.  Every equation returned is necessary only if those functions are
-    algebraically independent of the variables -- ``exact=False`` flags where that was assumed for a function
-    whose independence is not guaranteed (the caller cross-checks numerically).
-    """
-    variables = tuple(variables)
-    expr, generic = _generic_branches(sp.sympify(expr), variables)
-    # Re-evaluate trigonometric atoms so that shifted arguments (cos(u - pi/2) -> sin(u)) are recognised.
-    trig = sp.functions.elementary.trigonometric.TrigonometricFunction
-    expr = sp.expand(expr.replace(lambda e: isinstance(e, trig), lambda e: e.func(e.args[0])))
-    expr = _commensurate_trig(expr, variables)
-    reductions: list[tuple[sp.Symbol, sp.Expr]] = []
-    subs: dict[sp.Expr, sp.Expr] = {}
-    fresh = itertools.count()
-    # Algebraic powers, grouped by base.
-    powers = [a for a in expr.atoms(sp.Pow) if a.exp.is_Rational and not a.exp.is_Integer
-              and a.base.free_symbols & set(variables)]
-    by_base: dict[sp.Expr, list[sp.Pow]] = {}
-    for a in powers:
-        by_base.setdefault(a.base, []).append(a)
-    for base, items in by_base.items():
-        q = sp.ilcm(1, *[a.exp.q for a in items])
-        s = sp.Symbol(f"_s{next(fresh)}")
-        for a in items:
-            subs[a] = s ** (a.exp * q)
-        reductions.append((s, s**q - base))
-    expr = expr.xreplace(subs)
-    funcs = sorted((f for f in expr.atoms(sp.Function) if f.free_symbols & set(variables)), key=sp.default_sort_key)
-    entangled = [f for f in funcs if f.free_symbols & set(unknowns)]
-    if entangled:
-        return _Split((), False, f"not splittable: unknowns inside the function(s) {[sp.sstr(f)[:60] for f in entangled]}")
-    fsubs: dict[sp.Expr, sp.Symbol] = {}
-    assumed = []
-    for f in funcs:
-        fsubs[f] = sp.Symbol(f"_f{next(fresh)}")
-    for f in funcs:
-        if isinstance(f, sp.sin) and sp.cos(f.args[0]) in fsubs:
-            reductions.append((fsubs[f], fsubs[f] ** 2 + fsubs[sp.cos(f.args[0])] ** 2 - 1))
-        elif not isinstance(f, (sp.sin, sp.cos)):
-            assumed.append(f)
-    expr = expr.xreplace(fsubs)
-    gens = tuple(dict.fromkeys((*variables, *(s for s, _ in reductions), *fsubs.values())))
-    num = sp.expand(sp.numer(sp.together(expr)))
-    try:
-        for s, rel in reductions:  # monic in s: the remainder is the canonical representative
-            num = sp.expand(sp.rem(num, sp.expand(rel.xreplace(fsubs)), s))
-        poly = sp.Poly(num, *gens)
-    except sp.PolynomialError as err:
-        return _Split((), False, f"not polynomial after substitution: {err}")
-    equations = tuple(c for c in poly.coeffs() if c != 0)
-    bad = [e for e in equations if e.free_symbols & set(gens)]
-    if bad:
-        return _Split((), False, f"coefficients still depend on the variables: {bad[:2]}")
-    notes = [f"treated {sorted(map(str, assumed))} as algebraically independent of the variables"] if assumed else []
-    notes += [f"assumed generic parameters ({c})" for c in generic]
-    return _Split(equations, not assumed, "; ".join(notes))
-
-
-def _commensurate_trig(expr: sp.Expr, variables: Sequence[sp.Symbol]) -> sp.Expr:
-    """Write trigonometric functions of commensurate arguments (u, u/2, 2u, ...) through one base argument.
-
-    tan, cot, sec, csc become quotients of sin and cos; for each group of arguments whose ratios are rational,
-    sin(n w) and cos(n w) are expanded (multiple-angle formulas) in sin(w), cos(w) with w = u / lcm(denominators).
-    Afterwards sin and cos of one argument are related only by sin**2 + cos**2 = 1, which the split reduces.
-    """
-    variables = set(variables)
-    expr = expr.replace(lambda e: isinstance(e, (sp.tan, sp.cot, sp.sec, sp.csc)) and bool(e.free_symbols & variables),
-                        lambda e: {sp.tan: sp.sin(e.args[0]) / sp.cos(e.args[0]),
-                                   sp.cot: sp.cos(e.args[0]) / sp.sin(e.args[0]),
-                                   sp.sec: 1 / sp.cos(e.args[0]), sp.csc: 1 / sp.sin(e.args[0])}[e.func])
-    args = sorted({a.args[0] for a in expr.atoms(sp.sin, sp.cos) if a.free_symbols & variables}, key=sp.default_sort_key)
-    groups: list[tuple[sp.Expr, dict[sp.Expr, sp.Rational]]] = []
-    for arg in args:
-        for ref, members in groups:
-            ratio = sp.cancel(arg / ref)
-            if ratio.is_Rational:
-                members[arg] = ratio
-                break
-        else:
-            groups.append((arg, {arg: sp.S.One}))
-    mapping = {}
-    for ref, members in groups:
-        if len(members) < 2:
-            continue
-        d = sp.ilcm(1, *[r.q for r in members.values()])
-        base = sp.expand(ref / d)
-        w = sp.Dummy("w")
-        for arg, ratio in members.items():
-            n = int(ratio * d)
-            for fn in (sp.sin, sp.cos):
-                mapping[fn(arg)] = sp.expand_trig(fn(n * w)).subs(w, base)
-    return sp.expand(expr.xreplace(mapping)) if mapping else expr
-
-
-def _generic_branches(expr: sp.Expr, variables: Sequence[sp.Symbol]) -> tuple[sp.Expr, list[str]]:
-    """Replace each Piecewise whose first condition is a generic one on the parameters (Ne, And of Ne) by that
-    branch; return the conditions assumed.  Other Piecewise stay (and make the split inexact)."""
-    assumed: list[str] = []
-
-    def generic(cond: sp.Basic) -> bool:
-        if cond.free_symbols & set(variables):
-            return False
-        if isinstance(cond, sp.Ne):
-            return True
-        if isinstance(cond, sp.Or):  # theta > 0 | theta < 0 is theta != 0
-            return all(isinstance(c, (sp.StrictGreaterThan, sp.StrictLessThan)) for c in cond.args)
-        return isinstance(cond, sp.And) and all(generic(c) for c in cond.args)
-
-    def pick(pw: sp.Piecewise) -> sp.Expr:
-        value, cond = pw.args[0]
-        if generic(cond):
-            assumed.append(str(cond))
-            return value
-        return pw
-
-    for _ in range(10):  # nested Piecewise: repeat until none is generic
-        new = expr.replace(lambda e: isinstance(e, sp.Piecewise), pick)
-        if new == expr:
-            break
-        expr = new
-    return expr, sorted(set(assumed))
-
-
-@dataclass(frozen=True)
-class _NullSpace:
-    """Solutions c of sum_j c_j r_j = 0 identically: ``basis`` vectors over the parameters; ``complete`` flag."""
-
-    basis: tuple[tuple[sp.Expr, ...], ...]
-    equations: tuple[sp.Expr, ...]
-    complete: bool
-    reason: str
-
-
-def _null_space(exprs: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol], variables: Sequence[sp.Symbol]
-                ) -> _NullSpace:
-    """All combinations of ``unknowns`` (appearing linearly in ``exprs``) that make every expr vanish identically.
-
-    Exact: each expression is split by `_split_identically` and the homogeneous linear system is solved over the
-    field of rational functions of the remaining symbols (the parameters: a generic-parameter answer).  Certified
-    independently: the rank of the sampled matrix [dr/dc_j (random point)] must equal the exact rank, else some
-    dependency among the functions was missed and ``complete`` is False with the reason.
-    """
-    from sympy.polys.matrices import DomainMatrix
-
-    unknowns = list(unknowns)
-    equations, notes, exact = [], [], True
-    for e in exprs:
-        split = _split_identically(sp.expand(e), variables, unknowns)
-        if not split.equations and not split.exact and split.reason.startswith(("not", "coeff")):
-            return _NullSpace((), (), False, f"could not split {sp.sstr(e)[:80]}: {split.reason}")
-        equations.extend(split.equations)
-        exact &= split.exact
-        if split.reason:
-            notes.append(split.reason)
-    if equations:
-        matrix, _ = sp.linear_eq_to_matrix(equations, unknowns)
-        dm = DomainMatrix.from_Matrix(matrix).to_field()
-        null = dm.nullspace().to_Matrix()
-        basis = [tuple(sp.cancel(v) for v in null.row(i)) for i in range(null.rows)]
-        rank = len(unknowns) - len(basis)
-    else:
-        basis = [tuple(sp.S.One if j == i else sp.S.Zero for j in range(len(unknowns))) for i in range(len(unknowns))]
-        rank = 0
-    # Independent numeric certificate: the sampled coefficient functions of every expression, stacked.
-    trig = sp.functions.elementary.trigonometric.TrigonometricFunction
-    generic_exprs = [_generic_branches(sp.sympify(e), variables)[0] for e in exprs]
-    generic_exprs = [e.replace(lambda a: isinstance(a, trig), lambda a: a.func(a.args[0])) for e in generic_exprs]
-    columns_per_expr = [[sp.diff(sp.expand(e), c) for c in unknowns] for e in generic_exprs]
-    symbols = sorted(set().union(*(c.free_symbols for cols in columns_per_expr for c in cols)) - set(unknowns),
-                     key=lambda s: s.name)
-    stacked = _stacked_rank(columns_per_expr, symbols, len(unknowns) + 8, variables)
-    if stacked is None:
-        return _NullSpace(tuple(basis), tuple(equations), False,
-                          "no real sample points found to certify the null space numerically")
-    if stacked < rank:
-        return _NullSpace(tuple(basis), tuple(equations), False,
-                          f"the exact split has rank {rank} but the sampled system only {stacked}: a dependency "
-                          f"among the functions was missed ({'; '.join(notes) or 'no assumption recorded'}), so "
-                          "solutions may be missing")
-    if stacked > rank:
-        return _NullSpace(tuple(basis), tuple(equations), False,
-                          f"sampled rank {stacked} exceeds exact rank {rank}: the exact solve is not trusted")
-    return _NullSpace(tuple(basis), tuple(equations), True, "")
-
-
-def _stacked_rank(columns_per_expr: Sequence[Sequence[sp.Expr]], symbols: Sequence[sp.Symbol], n_points: int,
-                  variables: Sequence[sp.Symbol]) -> int | None:
-    """Numerical rank of all expressions' sampled coefficient rows stacked (shared columns = unknowns).
-
-    The variables change from point to point; every other symbol (a parameter) keeps one random value, so the
-    rank is that of the system at one generic parameter value.
-    """
-    from .bridge import to_torch
-
-    n = len(columns_per_expr[0]) if columns_per_expr else 0
-    flat = [c.evalf() for cols in columns_per_expr for c in cols]  # numeric constants folded for torch
-    fn = to_torch(tuple(symbols), tuple(flat))
-    rng = random.Random(7)
-    fixed = {s: _sample_value(s, rng) for s in symbols if s not in set(variables)}
-    rows, tries = [], 0
-    while len(rows) < n_points * len(columns_per_expr) and tries < 40 * n_points:
-        tries += 1
-        point = [torch.tensor(fixed[s] if s in fixed else _sample_value(s, rng), dtype=torch.float64)
-                 for s in symbols]
-        with torch.no_grad():
-            vals = [float(torch.as_tensor(v, dtype=torch.float64)) for v in fn(*point)]
-        if all(v == v and abs(v) != float("inf") for v in vals):
-            rows.extend(vals[k * n:(k + 1) * n] for k in range(len(columns_per_expr)))
-    if len(rows) < n_points:
-        return None
-    m = torch.tensor(rows, dtype=torch.float64)
-    norms = m.norm(dim=0)
-    # A column at rounding level of the largest one is a function that vanishes identically (e.g. sin(u) -
-    # cos(u - pi/2) evaluated in float64): normalising it would turn rounding noise into rank.
-    keep = norms > 1e-11 * float(norms.max().clamp(min=1.0))
-    if not bool(keep.any()):
-        return 0
-    m = m[:, keep] / norms[keep]
-    sv = torch.linalg.svdvals(m)
-    return int((sv > 1e-9 * sv[0]).sum())
-
-
 def _constraint_relations(expr: sp.Expr, constants: Sequence[sp.Symbol], variables: Sequence[sp.Symbol]
                           ) -> dict[sp.Symbol, sp.Expr]:
     """Linear relations among ``constants`` that make ``expr`` vanish identically in its other symbols.
 
     ``expr`` is linear in the constants.  It is split exactly over the monomials and the independent functions of
-    its variables (`_null_space`) and the linear system is solved exactly -- relations with any ratio, and with
+    its variables (`symnb.core.coefficients.null_space`) and the linear system is solved exactly -- relations with any ratio, and with
     coefficients depending on the parameters, are kept.  The split is certified against the rank of the
     sampled coefficient matrix.
 
@@ -499,7 +254,7 @@ def _constraint_relations(expr: sp.Expr, constants: Sequence[sp.Symbol], variabl
     present = [c for c in constants if expr.has(c)]
     if not present:
         return {}
-    null = _null_space([expr], present, variables)
+    null = null_space([expr], present, variables)
     if not null.complete:
         raise NotImplementedError(f"constraint {sp.sstr(expr)} = 0 on the constants {present}: {null.reason}")
     if not null.equations:

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .integrals import BudgetExceeded, time_budget
-from .lie import (Generator, SymmetryCheck, _generic_branches, _null_space, check_symmetry, determining_equations,
-                  solve_determining_equations, symmetry_condition)
+from .coefficients import generic_branches, null_space
+from .lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, solve_determining_equations,
+                  symmetry_condition)
 from .ode import ODESystem
 
 __all__ = ["Polynomial", "SymmetryBasis", "find_symmetries"]
@@ -94,7 +95,7 @@ def _polynomial(system: ODESystem, degree: int) -> tuple[list[Generator], bool, 
     components = [sum(c * m for c, m in zip(row, monomials)) for row in coeffs]
     generic = Generator(system, components[0], tuple(components[1:]))
     unknowns = [c for row in coeffs for c in row]
-    null = _null_space(symmetry_condition(generic), unknowns, variables)
+    null = null_space(symmetry_condition(generic), unknowns, variables)
     generators = []
     for vector in null.basis:
         vector = _tidy(vector)
@@ -118,7 +119,7 @@ def _separable(system: ODESystem, ansatz: Mapping[sp.Symbol, Sequence[sp.Symbol]
     for g in solution.basis():
         comps = []
         for c in g.components:
-            c, generic = _generic_branches(c, variables)  # the branch valid for generic parameter values
+            c, generic = generic_branches(c, variables)  # the branch valid for generic parameter values
             assumed.update(generic)
             comps.append(sp.simplify(c))
         out.append(Generator(system, comps[0], tuple(comps[1:])))
