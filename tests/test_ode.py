@@ -89,3 +89,26 @@ def test_device_errors():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="device='cuda' was asked for but torch sees no CUDA device"):
             resolve_device("cuda")
+
+
+def test_canonical_matches_user_symbols_by_name():
+    t = sp.Symbol("t")
+    x, y = sp.Function("x"), sp.Function("y")
+    w = sp.Symbol("w", positive=True)
+    system = ode_system([sp.Eq(x(t).diff(t), y(t)), sp.Eq(y(t).diff(t), -w**2 * x(t))], t)
+    X, Y, W = sp.symbols("x y w")  # the user's own symbols: no assumptions, so not equal to the system's
+    assert X not in system.states
+    got = system.canonical(X**2 + W**2 * Y**2)
+    assert got.free_symbols <= {*system.states, *system.parameters}
+    assert sp.expand(got - (system.states[0]**2 + system.parameters[0]**2 * system.states[1]**2)) == 0
+    assert system.canonical(x(t) * x(t).diff(t)) == system.states[0] * system.derivatives[0]
+
+
+def test_canonical_names_foreign_symbols():
+    t = sp.Symbol("t")
+    x = sp.Function("x")
+    system = ode_system(sp.Eq(x(t).diff(t), -x(t)), t)
+    with pytest.raises(ValueError, match=r"basis\[1\] uses \['z'\], which the system does not know: states are \['x'\]"):
+        system.canonical(sp.Symbol("z") * sp.Symbol("x"), what="basis[1]")
+    with pytest.raises(TypeError, match=r"integral must be a SymPy expression or a number, got str"):
+        system.canonical("x", what="integral")

@@ -10,6 +10,7 @@ restricted to solutions (on shell, x_t = f).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -90,6 +91,67 @@ class ODESystem:
     def is_autonomous(self) -> bool:
         """True when no right-hand side depends explicitly on t."""
         return not any(f.has(self.t) for f in self.rhs)
+
+    @cached_property
+    def known_symbols(self) -> dict[str, sp.Symbol]:
+        """Every symbol the system knows, by name: t, the states, their first jet symbols and the parameters."""
+        return {s.name: s for s in (self.t, *self.states, *self.derivatives, *self.parameters)}
+
+    def canonical(self, expr: sp.Expr | float, *, what: str = "expression", extra: Sequence[sp.Symbol] = ()
+                  ) -> sp.Expr:
+        """Rewrite a user's expression in the system's own symbols, matching by name.
+
+        A user writes ``sp.symbols("x y")`` or ``x(t)`` where the system holds ``Symbol("x", real=True)``; SymPy
+        treats those as different symbols, so without this step a basis, integral or Lagrangian in the user's
+        symbols would look constant along the flow (a silent wrong answer).  ``x(t)`` becomes the state ``x``,
+        ``Derivative(x(t), t)`` its jet symbol ``x_t``, and any symbol whose name is that of t, a state, a jet
+        symbol or a parameter becomes the system's symbol.
+
+        Args:
+            expr: the user's expression (a number is allowed).
+            what: how the error message names the argument (e.g. ``"basis[2]"``).
+            extra: further symbols allowed to stay free (e.g. unknown constants of an ansatz), matched by name.
+
+        Returns:
+            The expression in the system's symbols.
+
+        Raises:
+            TypeError: if ``expr`` is not a SymPy expression or number.
+            ValueError: naming the foreign symbols or functions, with the system's states and parameters, if
+                ``expr`` uses a symbol the system does not know.
+        """
+        try:
+            expr = sp.sympify(expr, strict=True)
+        except (sp.SympifyError, TypeError) as err:
+            raise TypeError(f"{what} must be a SymPy expression or a number, got {type(expr).__name__}: "
+                            f"{str(expr)[:80]}") from err
+        if not isinstance(expr, sp.Expr):
+            raise TypeError(f"{what} must be a SymPy expression, got {type(expr).__name__}: {str(expr)[:80]}")
+        known = dict(self.known_symbols)
+        known.update({s.name: s for s in extra})
+        by_name = {x.name: x for x in self.states}
+        # x(t) -> x and Derivative(x(t), t) -> x_t (first order only: higher derivatives have no meaning here).
+        derivs = {}
+        for d in expr.atoms(sp.Derivative):
+            f = d.expr
+            if (isinstance(f, sp.core.function.AppliedUndef) and f.func.__name__ in by_name
+                    and d.variables == (self.t,) and len(f.args) == 1 and f.args[0].name == self.t.name):
+                derivs[d] = jet_symbol(by_name[f.func.__name__], self.t)
+        expr = expr.xreplace(derivs)
+        funcs = {}
+        for f in expr.atoms(sp.core.function.AppliedUndef):
+            if f.func.__name__ in by_name and len(f.args) == 1 and getattr(f.args[0], "name", None) == self.t.name:
+                funcs[f] = by_name[f.func.__name__]
+        expr = expr.xreplace(funcs)
+        leftover = sorted({str(a) for a in expr.atoms(sp.core.function.AppliedUndef, sp.Derivative)})
+        foreign = sorted({s.name for s in expr.free_symbols if s.name not in known})
+        if leftover or foreign:
+            raise ValueError(
+                f"{what} uses {leftover + foreign}, which the system does not know: states are "
+                f"{[x.name for x in self.states]} (write x or x(t)), t is {self.t.name}, parameters are "
+                f"{[p.name for p in self.parameters]}" + (f", allowed extra symbols {[s.name for s in extra]}"
+                                                          if extra else ""))
+        return expr.xreplace({s: known[s.name] for s in expr.free_symbols if known[s.name] is not s})
 
     def equations(self) -> list[sp.Eq]:
         """The system as ``Eq(Derivative(x(t), t), f)`` for display."""
