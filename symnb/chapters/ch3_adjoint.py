@@ -33,7 +33,7 @@ from ..core.bridge import integrate, to_torch
 from ..core.ode import ODESystem, total_derivative
 from ..printed import adjoint as printed
 from ..toy.activations import activation
-from ..toy.model import adjoint_system, augmented_rhs
+from ..toy.model import adjoint_system, augmented_rhs, model_system
 
 __all__ = [
     "t", "z", "u", "v", "w", "theta1", "theta2", "epsilon", "c", "k1", "k2", "k3", "k4", "k5", "k6", "Comparison",
@@ -96,18 +96,10 @@ class Gradients:
         return (self.z0, self.theta1, self.theta2)
 
 
-class _Field(torch.nn.Module):
-    """dz/dt = sigma(theta1 z + theta2) as a torch module with float64 parameters (what torchdiffeq trains)."""
-
-    def __init__(self, name: str, theta: tuple[float, float]) -> None:
-        super().__init__()
-        self.theta1 = torch.nn.Parameter(torch.tensor(float(theta[0]), dtype=torch.float64))
-        self.theta2 = torch.nn.Parameter(torch.tensor(float(theta[1]), dtype=torch.float64))
-        self._fn = to_torch((z, theta1, theta2), activation(name)(_phi))
-
-    def forward(self, time: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        (out,) = self._fn(state, self.theta1, self.theta2)
-        return out
+def _field(name: str, theta: tuple[float, float]) -> torch.nn.Module:
+    """dz/dt = sigma(theta1 z + theta2) as a torch module with float64 trainable parameters (what torchdiffeq
+    trains): the bridge's `ODESystem.to_module`."""
+    return model_system(name).to_module({theta1: float(theta[0]), theta2: float(theta[1])}, trainable=True)
 
 
 def _check_horizon(t_start: float, t_final: float) -> None:
@@ -138,14 +130,15 @@ def torchdiffeq_gradients(name: str, z0: float, theta: tuple[float, float], targ
         ValueError: for an unknown activation or ``t_final`` <= ``t_start``.
     """
     _check_horizon(t_start, t_final)
-    field = _Field(name, theta)
+    field = _field(name, theta)
     state = torch.tensor([float(z0)], dtype=torch.float64, requires_grad=True)
     times = torch.tensor([t_start, t_final], dtype=torch.float64)
     solver = odeint_adjoint if adjoint else odeint
     z_t = solver(field, state, times, rtol=rtol, atol=atol, method="dopri5")[-1]
     loss = ((z_t - target) ** 2).sum()
     loss.backward()
-    return Gradients(float(loss.detach()), float(state.grad[0]), float(field.theta1.grad), float(field.theta2.grad))
+    return Gradients(float(loss.detach()), float(state.grad[0]), float(field.params.theta1.grad),
+                     float(field.params.theta2.grad))
 
 
 def _values(theta: tuple[float, float]) -> dict[sp.Symbol, float]:
@@ -283,7 +276,7 @@ def _adjoint_path(name: str, z0: float, theta: tuple[float, float], target: floa
                   n_points: int) -> AdjointPath:
     times = torch.linspace(0.0, t_final, n_points, dtype=torch.float64)
     with torch.no_grad():
-        zs = odeint(_Field(name, theta), torch.tensor([float(z0)], dtype=torch.float64), times, rtol=1e-12,
+        zs = odeint(_field(name, theta), torch.tensor([float(z0)], dtype=torch.float64), times, rtol=1e-12,
                     atol=1e-12)[:, 0]
     grads = [torchdiffeq_gradients(name, float(zk), theta, target, t_final, t_start=float(tk))
              for tk, zk in zip(times[:-1], zs[:-1])]

@@ -296,25 +296,6 @@ def _compiled(name: str, activation: str, formulation: str) -> dict[str, Callabl
     }
 
 
-def _cse_compile(exprs: Sequence[sp.Expr], args: tuple[sp.Symbol, ...] = _ARGS) -> Callable:
-    """Compile ``exprs`` through `to_torch` after common-subexpression elimination (one torch op per shared
-    subexpression instead of one per occurrence -- fewer ops forward and backward)."""
-    names = sp.numbered_symbols("_cse", real=True)
-    replacements, reduced = sp.cse(list(exprs), symbols=names, optimizations=None)
-    steps, known = [], list(args)
-    for sym, expr in replacements:
-        steps.append(to_torch(tuple(known), [expr]))
-        known.append(sym)
-    final = to_torch(tuple(known), reduced)
-
-    def fn(*values):
-        values = list(values)
-        for step in steps:
-            values.append(step(*values)[0])
-        return final(*values)
-    return fn
-
-
 @lru_cache(maxsize=None)
 def _fused(names: tuple[str, ...], activation: str, formulation: str) -> tuple[Callable, tuple]:
     """One CSE'd function computing every closed-form piece the terms ``names`` need (shared work done once).
@@ -332,7 +313,8 @@ def _fused(names: tuple[str, ...], activation: str, formulation: str) -> tuple[C
         exprs.append(dq)
         exprs += [sp.diff(expr, p) for p in pools] + [dpools[p] for p in pools]
         layout.append((name, len(pools)))
-    return _cse_compile(exprs), tuple(layout)
+    # SymPy's own common-subexpression elimination (lambdify(..., cse=True)): shared work done once.
+    return to_torch(_ARGS, exprs, cse=True), tuple(layout)
 
 
 # ---------------------------------------------------------------------------------------------------------
