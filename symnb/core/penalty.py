@@ -46,7 +46,7 @@ def _integral_expr(integral: Any) -> sp.Expr:
         raise ValueError(f"integral must be a SymPy expression or have an .expr attribute, got "
                          f"{_short(integral)} ({type(integral).__name__})") from err
     if not isinstance(expr, sp.Expr):
-        raise ValueError(f"integral must be a SymPy expression, got {expr!r} ({type(expr).__name__})")
+        raise ValueError(f"integral must be a SymPy expression, got {_short(expr)} ({type(expr).__name__})")
     return expr
 
 
