@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
+import mpmath
 import sympy as sp
 
 from .budget import Budget, BudgetExceeded
@@ -46,7 +47,7 @@ class ZeroDecision:
     reason: str = ""
 
 
-def _sample(symbol: sp.Symbol, rng: random.Random) -> sp.Float:
+def _sample(symbol: sp.Symbol, rng: random.Random) -> mpmath.mpf:
     # Inside the declared domain (positive symbols stay positive); unrestricted ones in (-0.9, 0.9), inside the
     # domains of asin/atanh that the paper's formulas use.
     if symbol.is_positive or symbol.is_nonnegative:
@@ -55,30 +56,42 @@ def _sample(symbol: sp.Symbol, rng: random.Random) -> sp.Float:
         value = -rng.uniform(0.3, 2.0)
     else:
         value = rng.uniform(-0.9, 0.9)
-    return sp.Float(value, 30)
+    return mpmath.mpf(value)
+
+
+def _evaluator(exprs: list[sp.Expr], symbols: list[sp.Symbol]):
+    """exprs as one compiled mpmath function of the symbols (30 digits, no adaptive-precision escalation on
+    values that cancel to 0, which makes ``evalf`` crawl exactly on the identities we test)."""
+    try:
+        fn = sp.lambdify(symbols, exprs, modules="mpmath")
+    except Exception:  # noqa: BLE001 -- a function mpmath lacks: fall back to SymPy's own evaluation
+        return lambda *values: [e.subs(dict(zip(symbols, values))).evalf(30) for e in exprs]
+    return fn
 
 
 def _screen(expr: sp.Expr, scale: sp.Expr, samples: int, seed: int, tol: float) -> tuple[bool, int]:
     """(refuted, points): evaluate at random real points (30 digits), |expr| > tol * max(1, |scale|) refutes."""
     rng = random.Random(seed)
     symbols = sorted(expr.free_symbols | scale.free_symbols, key=lambda s: s.name)
+    fn = _evaluator([expr, scale], symbols)
     seen = 0
-    for _ in range(samples * 4):
-        point = {s: _sample(s, rng) for s in symbols}
-        try:
-            value = complex(expr.evalf(30, subs=point))
-            size = abs(complex(scale.evalf(30, subs=point)))
-        except (TypeError, ValueError, ZeroDivisionError):
-            continue  # not a number here (a pole, an undefined function value)
-        if value != value or size != size or abs(value) == float("inf") or size == float("inf"):
-            continue  # outside the real domain at this point
-        if abs(value.imag) > tol * max(1.0, size):
-            continue  # complex: outside the real domain at this point
-        if abs(value.real) > tol * max(1.0, size):
-            return True, seen
-        seen += 1
-        if seen >= samples:
-            break
+    with mpmath.workdps(30):
+        for _ in range(samples * 4):
+            point = [_sample(s, rng) for s in symbols]
+            try:
+                value, size = (complex(v) for v in fn(*point))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                continue  # not a number here (a pole, an undefined function value)
+            size = abs(size)
+            if value != value or size != size or abs(value) == float("inf") or size == float("inf"):
+                continue  # outside the real domain at this point
+            if abs(value.imag) > tol * max(1.0, size):
+                continue  # complex: outside the real domain at this point
+            if abs(value.real) > tol * max(1.0, size):
+                return True, seen
+            seen += 1
+            if seen >= samples:
+                break
     return False, seen
 
 
