@@ -132,3 +132,18 @@ def test_conservation_check_honours_its_budget():
     with pytest.raises(ValueError, match="budget_s must be a number of seconds > 0 or None, got -2"):
         conservation_check(x**2 + y**2, osc, budget_s=-2)
     assert is_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1, budget_s=5.0) == "zero"
+
+
+def test_learned_cq_budget_is_the_same_mechanism():
+    from symnb.core.systems import textbook_system
+    from symnb.neural.learned_cq import quadratic_integrals
+
+    system = textbook_system("isotropic_oscillators_2", {"omega": 1})
+    full = quadratic_integrals(system)
+    cut = quadratic_integrals(system, time_budget=1e-4)  # far less than one certification takes
+    assert full.complete and len(full.quantities) == 4  # q_i q_j + p_i p_j (3) and q1 p2 - q2 p1
+    assert not cut.complete and cut.reason == "time budget 0.0001 s ran out"
+    assert set(cut.quantities) < set(full.quantities)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the same in a worker thread
+        again = pool.submit(quadratic_integrals, system, time_budget=1e-4).result(timeout=HANG_S)
+    assert (again.complete, again.reason) == (cut.complete, cut.reason)
