@@ -31,7 +31,7 @@ from functools import lru_cache
 import sympy as sp
 import torch
 
-from ..core.bridge import to_torch, vector_field
+from ..core.bridge import FieldModule, to_torch
 from ..core.ode import ODESystem, total_derivative
 from ..toy.model import ToyModel, adjoint_system, model_system
 from ..printed import loss as printed
@@ -359,7 +359,7 @@ def adjoint_states(model: ToyModel, trajectory: torch.Tensor, targets: torch.Ten
     uu = u_final * f[-1] / f
     if not with_vw:
         return (uu,)
-    joint = vector_field((z, u, v, w), adjoint_system(model.activation).rhs, params=(theta1, theta2), axis=0)
+    joint = FieldModule((z, u, v, w), adjoint_system(model.activation).rhs, params=(theta1, theta2), axis=0)
     th1, th2 = theta.detach()[..., 0:1], theta.detach()[..., 1:2]
 
     def field(_t, y):
