@@ -6,7 +6,6 @@ max_t |I(t) - I(0)| along a float64 dopri5 trajectory at tight tolerance.
 """
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
