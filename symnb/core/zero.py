@@ -23,11 +23,14 @@ _HYPERBOLIC = (sp.functions.elementary.hyperbolic.HyperbolicFunction,
 
 
 class ZeroStatus(StrEnum):
-    """The verdict; a `str` enum, so ``status == "zero"`` and f-strings read as before."""
+    """The verdict; a `str` enum, so ``status == "zero"``, f-strings and reprs read as the plain strings did."""
 
     ZERO = "zero"            # proved: an exact normal form reached 0
     NONZERO = "nonzero"      # refuted: clearly non-zero at a sample point
     UNDECIDED = "undecided"  # numerically zero (or no point inside the real domain), no proof within the budget
+
+    def __repr__(self) -> str:
+        return repr(self.value)  # tuples of statuses print as ('zero', ...), as in the stored notebook outputs
 
 
 @dataclass(frozen=True)
