@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .bridge import to_torch
+from .first_integrals import integral_expr
 from .ode import ODESystem
 
 __all__ = ["KINDS", "ConservationPenalty", "conservation_penalty", "project_to_level_set"]
@@ -179,12 +180,18 @@ def conservation_penalty(integral: Any, system: ODESystem, kind: str = "collocat
         device of its inputs (float32 or float64; CPU or CUDA).
 
     Raises:
-        ValueError: for an unknown ``kind``, an integral that is not an expression of t and the states, or a
-            missing parameter value.
+        ValueError: for an unknown ``kind``, an integral that is not an expression of t and the states (symbols
+            matched by name), a constant integral, a `FirstIntegrals` (pick one), or a missing parameter value.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; allowed: {list(KINDS)}")
-    expr = _substitute(_integral_expr(integral), system, values)
+    if not isinstance(system, ODESystem):
+        raise ValueError(f"system must be an ODESystem, got {type(system).__name__}")
+    integral = integral_expr(integral, system)  # user symbols / x(t) by name; one FirstIntegral, not a list
+    if not integral.free_symbols & {system.t, *system.states}:
+        raise ValueError(f"integral {sp.sstr(integral)[:60]} is a constant (no t, no state): its penalty is 0 for "
+                         f"every field; give a non-trivial first integral of t and the states {list(system.states)}")
+    expr = _substitute(integral, system, values)
     return ConservationPenalty(expr, system, kind)
 
 
