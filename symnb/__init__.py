@@ -16,7 +16,8 @@ The public API below is small; chapter modules are imported by name (``from symn
 from .core.adjoint import AdjointSystem, NumericAdjoint, adjoint_of
 from .core.audit import Verdict, verdict_table
 from .core.bridge import Trajectory, integrate, to_torch
-from .core.first_integrals import FirstIntegral, FirstIntegrals, first_integrals
+from .core.first_integrals import (ROUTES, Basis, FirstIntegral, FirstIntegrals, NotDecided, Route, Status,
+                                   classify_routes, first_integrals)
 from .core.informativeness import Informativeness, informativeness
 from .core.integrals import ConservationCheck, Drift, conservation_check, numeric_drift
 from .core.lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, finite_transformation,
@@ -41,6 +42,7 @@ __all__ = [
     "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged", "train",
     # the pipeline: ODE -> symmetries -> first integrals -> checked torch regularizer
     "find_symmetries", "Polynomial", "SymmetryBasis", "first_integrals", "FirstIntegral", "FirstIntegrals",
+    "Basis", "Status", "NotDecided", "Route", "ROUTES", "classify_routes",
     "adjoint_of", "AdjointSystem", "NumericAdjoint", "conservation_penalty", "ConservationPenalty",
     "project_to_level_set", "informativeness", "Informativeness",
     # neural vector fields and the HNN baseline

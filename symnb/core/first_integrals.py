@@ -401,6 +401,8 @@ def _exponential(system: ODESystem, degree: int) -> tuple[list[tuple[sp.Expr, st
             continue
         for v in vecs:
             coeffs = _tidy(list(N * v))
+            if next(c for c in coeffs if c != 0).could_extract_minus_sign():
+                coeffs = [-c for c in coeffs]
             P = sp.expand(sum(c * m for c, m in zip(coeffs, mons)))
             found.append((sp.exp(-lam * system.t) * P, f"e^(k t) P with k = {sp.sstr(-lam)}: L P = {sp.sstr(lam)} P"))
     return found, True, ""
@@ -423,8 +425,9 @@ def _potential(omega: Sequence[sp.Expr], variables: Sequence[sp.Symbol]) -> sp.E
 
 
 def _unlog(expr: sp.Expr, system: ODESystem) -> sp.Expr:
-    """If I = sum_i c_i log(h_i) + constant with rational c_i, report prod h_i**(c_i/c_1) (a function of a first
-    integral is one; this one has no logarithm).  Anything else is returned unchanged."""
+    """If I = sum_i c_i log|h_i| + constant with rational c_i, report prod h_i**e_i with integer exponents e_i
+    proportional to the c_i, even where h_i may be negative (a function of a first integral is one; this one has
+    no logarithm and is real).  Anything else is returned unchanged."""
     variables = {system.t, *system.states}
     terms = [tm for tm in sp.Add.make_args(sp.expand(expr)) if tm.free_symbols & variables]
     pairs = []
@@ -432,14 +435,20 @@ def _unlog(expr: sp.Expr, system: ODESystem) -> sp.Expr:
         coeff, rest = tm.as_coeff_Mul()
         if not isinstance(rest, sp.log) or not coeff.is_Rational:
             return expr
-        pairs.append((coeff, rest.args[0]))
+        arg = rest.args[0]
+        if isinstance(arg, sp.Pow) and arg.exp == 2:  # log(u**2)/2 = log|u|
+            pairs.append((2 * coeff, arg.base, True))
+        else:
+            pairs.append((coeff, arg, not arg.is_positive))
     if not pairs:
         return expr
-    c1 = pairs[0][0]
-    h = sp.factor(sp.simplify(sp.Mul(*(arg ** (c / c1) for c, arg in pairs))))
-    if isinstance(h, sp.Pow) and h.exp.is_Rational:
-        h = h.base if h.exp > 0 else 1 / h.base
-    return sp.factor(h) if h.free_symbols & variables else expr
+    ratios = [c / pairs[0][0] for c, _, _ in pairs]
+    q = sp.ilcm(1, *[r.q for r in ratios])
+    exps = [int(r * q) for r in ratios]
+    if any(e % 2 and signed for e, (_, _, signed) in zip(exps, pairs)):
+        exps = [2 * e for e in exps]  # even powers: |h|**e = h**e, real for either sign of h
+    h = sp.factor(sp.Mul(*(arg ** e for e, (_, arg, _) in zip(exps, pairs))))
+    return h if h.free_symbols & variables else expr
 
 
 def _finish_potential(potential: sp.Expr, system: ODESystem) -> sp.Expr:
