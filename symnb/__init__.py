@@ -14,6 +14,7 @@ Layers (a lower one never imports a higher one; `tests/test_layers.py` checks it
 The public API below is small; chapter modules are imported by name (``from symnb.chapters import ch1_forward``).
 """
 from .core.adjoint import AdjointSystem, NumericAdjoint, adjoint_of
+from .core.analyze import Analysis, AnalysisRow, analyze
 from .core.audit import Verdict, verdict_table
 from .core.bridge import Trajectory, integrate, to_torch
 from .core.first_integrals import (ROUTES, Basis, FirstIntegral, FirstIntegrals, NotDecided, Route, Status,
@@ -42,7 +43,7 @@ __all__ = [
     "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged", "train",
     # the pipeline: ODE -> symmetries -> first integrals -> checked torch regularizer
     "find_symmetries", "Polynomial", "SymmetryBasis", "first_integrals", "FirstIntegral", "FirstIntegrals",
-    "Basis", "Status", "NotDecided", "Route", "ROUTES", "classify_routes",
+    "Basis", "Status", "NotDecided", "Route", "ROUTES", "classify_routes", "analyze", "Analysis", "AnalysisRow",
     "adjoint_of", "AdjointSystem", "NumericAdjoint", "conservation_penalty", "ConservationPenalty",
     "project_to_level_set", "informativeness", "Informativeness",
     # neural vector fields and the HNN baseline

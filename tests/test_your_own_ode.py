@@ -245,3 +245,39 @@ def test_bad_ansatz_and_basis_objects():
     with pytest.raises(ValueError, match="Basis\\(time_factor=True\\) needs an autonomous system with polynomial"):
         first_integrals(textbook_system("pendulum"), Basis(2, time_factor=True))
     assert isinstance(first_integrals(s, Polynomial(1)), FirstIntegrals)
+
+
+# ----------------------------------------------------------------------------------------------------- analyze
+
+def test_analyze_rigid_body_report():
+    from symnb import Analysis, analyze
+    s = textbook_system("rigid_body")
+    report = analyze(s, Polynomial(2), values={"I1": 1.0, sp.Symbol("I2"): 2.0, "I3": 3.0})
+    assert isinstance(report, Analysis) and len(report.rows) == 2 and report.integrals.complete
+    assert all(r.route == "basis" and r.domain == "" for r in report.rows)
+    # With the moments fixed at data values, each integral can tell moment values apart (it is the target's).
+    assert all(r.informs.informative for r in report.rows)
+    assert report.not_decided == () and any("symmetry route not used" in n for n in report.notes)
+    pts = torch.tensor([[0.3, -0.5, 0.8]], dtype=torch.float64)
+    w1, w2, w3 = pts[0]
+    true = torch.tensor([[(2 - 3) / 1 * w2 * w3, (3 - 1) / 2 * w3 * w1, (1 - 2) / 3 * w1 * w2]], dtype=torch.float64)
+    assert all(float(p(pts, true)) < 1e-28 for p in report.penalties)
+    md, page = report._repr_markdown_(), report._repr_html_()
+    assert md.count("\n| ") == 3 and "<table>" in page and "undefined where" in page
+
+
+def test_analyze_sir_rule_of_thumb_and_misuse():
+    from symnb import analyze
+    s = textbook_system("sir")
+    report = analyze(s, Basis(1, functions=[sp.log(sp.Symbol("S"))]), values={"beta": 0.5, "gamma": 0.2})
+    informs = {sp.sstr(r.expr): r.informs.informative for r in report.rows}
+    assert informs["I + R + S"] is False  # conserved by every (beta, gamma): constrains no parameter
+    assert sum(informs.values()) == 1
+    with pytest.raises(ValueError, match=r"values: 'R0' is not a parameter of the system; parameters are "
+                                         r"\['beta', 'gamma'\]"):
+        analyze(s, Polynomial(1), values={"R0": 2.0})
+    with pytest.raises(ValueError, match=r"ansatz must be Polynomial\(d\) or Basis\(...\), got 2"):
+        analyze(s, 2)
+    plain = analyze(textbook_system("harmonic_oscillator"), Polynomial(2))
+    assert len(plain.rows) == 1  # the symmetry route's (H)**4 is a function of H: not a second row
+    assert plain.not_decided == ("penalties and informativeness need values for ['omega']",)
