@@ -209,7 +209,7 @@ def _real_log(expr: sp.Expr) -> sp.Expr:
     """
     def fix(e: sp.log) -> sp.Expr:
         a = e.args[0]
-        if a.is_positive or a.has(sp.I) or a.is_real is False or (isinstance(a, sp.Pow) and a.exp == 2):
+        if a.is_nonnegative or a.has(sp.I) or a.is_real is False or (isinstance(a, sp.Pow) and a.exp == 2):
             return e
         return sp.log(a**2) / 2
     return expr.replace(lambda e: isinstance(e, sp.log), fix)
@@ -247,6 +247,8 @@ def real_domain(expr: sp.Expr, variables: Sequence[sp.Symbol] = ()) -> str:
         elif isinstance(arg, sp.Abs):
             if not _nonzero(arg.args[0]):
                 notes.append(f"log|{sp.sstr(arg.args[0])}| undefined where {sp.sstr(arg.args[0])} = 0")
+        elif arg.is_nonnegative and not arg.is_positive:
+            notes.append(f"{sp.sstr(a)} undefined where {sp.sstr(arg)} = 0")
         elif not arg.is_positive:
             notes.append(f"{sp.sstr(a)} needs {sp.sstr(arg)} > 0")
     for a in sorted(expr.atoms(sp.Pow), key=sp.default_sort_key):
@@ -439,7 +441,7 @@ def _unlog(expr: sp.Expr, system: ODESystem) -> sp.Expr:
         if isinstance(arg, sp.Pow) and arg.exp == 2:  # log(u**2)/2 = log|u|
             pairs.append((2 * coeff, arg.base, True))
         else:
-            pairs.append((coeff, arg, not arg.is_positive))
+            pairs.append((coeff, arg, not arg.is_nonnegative))
     if not pairs:
         return expr
     ratios = [c / pairs[0][0] for c, _, _ in pairs]

@@ -129,6 +129,13 @@ class ConservationCheck:
 def conservation_check(quantity: sp.Expr, system: ODESystem) -> ConservationCheck:
     """Total derivative of ``quantity`` along solutions of ``system``, simplified, and whether it is 0.
 
+    Args:
+        quantity: I(t, x), a function of t, the states and parameters.
+        system: the ODE system.
+
+    Returns:
+        `ConservationCheck` (the simplified D_t I and whether it is 0).
+
     Raises:
         ValueError: if ``quantity`` contains jet symbols (derivatives): it must be a function of t and states.
     """
@@ -160,7 +167,11 @@ def numeric_drift(quantity: sp.Expr, system: ODESystem, x0: Sequence[float], t_f
         t_final: end of the horizon.
         values: numeric values for every other symbol in the system and in ``quantity``.
         n_points: output grid size.
+        t0: the initial time.
         rtol, atol: solver tolerances.
+
+    Returns:
+        `Drift`: max |I(x(t)) - I(x(t0))| over the grid, and the trajectory.
 
     Raises:
         ValueError: if ``n_points`` < 2 or a symbol has no value.

@@ -147,7 +147,17 @@ class Lagrangian:
 
 
 def euler_lagrange(lag: Lagrangian) -> tuple[sp.Expr, ...]:
-    """E_i(L) = dL/dx_i - D_t(dL/dx_t,i) for each coordinate (eq 4 is E_i(L) = 0), unsimplified."""
+    """E_i(L) = dL/dx_i - D_t(dL/dx_t,i) for each coordinate (eq 4 is E_i(L) = 0), unsimplified.
+
+    Args:
+        lag: the `Lagrangian`.
+
+    Returns:
+        One expression E_i(L) per coordinate, on the second jet space.
+
+    Raises:
+        Nothing: a `Lagrangian` validates itself on construction.
+    """
     return tuple(sp.diff(lag.expr, x) - lag.D(p) for x, p in zip(lag.coords, lag.momenta))
 
 
@@ -212,6 +222,18 @@ def variational_check(lag: Lagrangian, generator: Generator, gauge: sp.Expr = 0)
 
     ``generator`` is a `symnb.core.lie.Generator` on ``lag.jet`` (`Lagrangian.generator`); its first prolongation
     (`symnb.core.lie.prolong`, paper eqs 10-11) acts on L.
+
+    Args:
+        lag: the `Lagrangian`.
+        generator: a point generator on ``lag.jet``.
+        gauge: the gauge term B(t, x) (at most first order).
+
+    Returns:
+        `VariationalCheck` (``holds``, residual, status).
+
+    Raises:
+        ValueError: for a generator on another jet space, with velocity-dependent components, or a gauge term of
+            second order.
     """
     _check_generator(lag, generator)
     gauge = sp.sympify(gauge)
@@ -245,6 +267,14 @@ class NoetherCharge:
 
 def noether_charge(lag: Lagrangian, generator: Generator, gauge: sp.Expr = 0) -> NoetherCharge:
     """Noether's theorem for a point variational symmetry.
+
+    Args:
+        lag: the `Lagrangian`.
+        generator: a point generator on ``lag.jet`` (`Lagrangian.generator`).
+        gauge: the gauge term B(t, x).
+
+    Returns:
+        `NoetherCharge` (charge, characteristic, flux residual).
 
     Raises:
         ValueError: if (generator, gauge) fails the infinitesimal criterion (`variational_check`): a wrong

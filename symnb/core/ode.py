@@ -236,6 +236,9 @@ def total_derivative(expr: sp.Expr, system: ODESystem, on_shell: bool = True, or
 
     Returns:
         The total derivative, unsimplified.
+
+    Raises:
+        ValueError: from `jet_symbol` if ``order`` < 1.
     """
     t = system.t
     if on_shell:

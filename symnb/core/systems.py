@@ -190,6 +190,9 @@ def textbook_system(name: str, values: Mapping[str, float] | None = None) -> ODE
         name: one of `SYSTEMS`.
         values: parameter name -> number (e.g. ``{"omega": 1}``); None keeps them symbolic.
 
+    Returns:
+        The `ODESystem`.
+
     Raises:
         ValueError: for an unknown name (listing the valid ones) or an unknown parameter name.
     """

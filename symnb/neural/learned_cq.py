@@ -457,7 +457,17 @@ def _orthonormal_rows(M: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def spectrum_rank(values: Sequence[float]) -> int:
-    """The numerical rank of a descending spectrum: where it drops most (largest s_i / s_(i+1)); 1 value: 1."""
+    """The numerical rank of a descending spectrum: where it drops most (largest s_i / s_(i+1)); 1 value: 1.
+
+    Args:
+        values: singular values in descending order.
+
+    Returns:
+        The rank (0 for an empty sequence, 1 for one value).
+
+    Raises:
+        Nothing: any sequence of numbers is accepted.
+    """
     if len(values) < 2:
         return len(values)
     ratios = [a / max(b, 1e-300) for a, b in zip(values[:-1], values[1:])]
@@ -474,6 +484,9 @@ def generator_spectrum(learned: torch.Tensor, true: torch.Tensor) -> GeneratorSp
     Args:
         learned: (K, d + 1, d + 1) augmented generators.
         true: (r, d + 1, d + 1) generators of the true algebra.
+
+    Returns:
+        `GeneratorSpectrum` (singular values and principal cosines).
 
     Raises:
         ValueError: for shapes that do not match.
@@ -564,6 +577,9 @@ def certify_quantities(W: torch.Tensor, b: torch.Tensor, system: ODESystem, *, s
         span: recognise the span's echelon basis instead of each C_k.
         rank: how many singular directions span the learned space (default: all K).
         max_denominator, tol: the rounding.
+
+    Returns:
+        One `CertifiedQuantity` per recognised quantity (exact form, D_t C, certified or not).
 
     Raises:
         ValueError: for shapes that do not match the system or ``max_denominator`` < 1.
