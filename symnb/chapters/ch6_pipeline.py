@@ -244,7 +244,7 @@ def toy_table() -> list[dict]:
             "sigma": name,
             "symmetries (Polynomial(1))": len(r.symmetries.generators),
             "forward integral F": sp.sstr(F.expr) if F else f"none ({r.forward.reason[:60]})",
-            "real domain of F": (F.domain or "all z") if F else "-",
+            "F undefined where": (F.domain or "nowhere") if F else "-",
             "adjoint invariants": len(r.adjoint_invariants),
             "F penalty informative": r.forward_info.informative if r.forward_info else None,
             "adjoint penalties informative": any(i.informative for i in r.adjoint_info),

@@ -60,7 +60,7 @@ def to_torch(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr] | sp.Expr) -> C
         as Python numbers; `torch.as_tensor` them if a tensor is needed.
 
     Raises:
-        Nothing of its own; SymPy's printer errors (a function with no torch counterpart) propagate.
+        Nothing: SymPy's printer errors (a function with no torch counterpart) propagate unchanged.
     """
     exprs = (sp.sympify(exprs),) if isinstance(exprs, (sp.Basic, int, float)) else tuple(map(sp.sympify, exprs))
     return _lambdify(tuple(args), exprs)

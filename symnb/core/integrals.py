@@ -148,7 +148,7 @@ def conservation_check(quantity: sp.Expr, system: ODESystem) -> ConservationChec
 
 @dataclass(frozen=True)
 class Drift:
-    """I(t) along one float64 trajectory; ``max_drift`` = max_t |I(t) - I(0)|."""
+    """I(t) along one float64 trajectory; ``max_drift`` = max over t of abs(I(t) - I(0))."""
 
     times: torch.Tensor
     values: torch.Tensor
@@ -171,7 +171,7 @@ def numeric_drift(quantity: sp.Expr, system: ODESystem, x0: Sequence[float], t_f
         rtol, atol: solver tolerances.
 
     Returns:
-        `Drift`: max |I(x(t)) - I(x(t0))| over the grid, and the trajectory.
+        `Drift`: max over the grid of abs(I(x(t)) - I(x(t0))) over the grid, and the trajectory.
 
     Raises:
         ValueError: if ``n_points`` < 2 or a symbol has no value.

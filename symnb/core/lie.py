@@ -447,7 +447,7 @@ def check_symmetry(generator: Generator) -> SymmetryCheck:
         `SymmetryCheck` (the residuals, their status, ``holds``).
 
     Raises:
-        Nothing of its own: an undecidable residual is reported as ``"undecided"``, not raised.
+        Nothing: an undecidable residual is reported as ``"undecided"``, not raised.
     """
     residuals = tuple(sp.simplify(r) for r in symmetry_condition(generator))
     return SymmetryCheck(generator, residuals, tuple(is_zero(r) for r in residuals))
@@ -543,7 +543,7 @@ def maps_solutions(transformation: Mapping[sp.Symbol, sp.Expr] | GroupTransforma
         One simplified residual per state.
 
     Raises:
-        Nothing of its own; SymPy's errors from differentiating the transformation propagate.
+        Nothing: SymPy's errors from differentiating the transformation propagate unchanged.
     """
     mapping = transformation.as_dict() if isinstance(transformation, GroupTransformation) else transformation
     image = {v: mapping[v] for v in (system.t, *system.states)}

@@ -200,7 +200,7 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
                          iters: int = 50, tol: float | None = None) -> torch.Tensor:
     """Project points onto the level set I(t, x) = level by Newton steps along grad I.
 
-    Each step is x <- x - (I(x) - level) grad I(x) / |grad I(x)|**2, the minimum-norm Newton step for the one
+    Each step is x <- x - (I(x) - level) grad I(x) / (grad I(x) . grad I(x)), the minimum-norm Newton step for the one
     equation I = level (Hairer, Lubich & Wanner 2006, section IV.4, "standard projection"); it converges
     quadratically near a regular point of the level set.
 
@@ -212,8 +212,8 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
         values: numbers for the symbols of I other than t and the states.
         t: the time, when I depends on t.
         iters: the maximum number of Newton steps (>= 1).
-        tol: stop when max |I(x) - level| <= tol; default 1e-12 * max(1, |level|) in float64,
-            1e-5 * max(1, |level|) in float32.
+        tol: stop when max abs(I(x) - level) <= tol; default 1e-12 * max(1, abs(level)) in float64,
+            1e-5 * max(1, abs(level)) in float32.
 
     Returns:
         The projected points, same shape, dtype and device as ``x``.
