@@ -198,8 +198,10 @@ def analyze(system: ODESystem, ansatz: Polynomial | Basis = Polynomial(2), *, va
             for i in extra:
                 if _adds(i.expr, [e for e, _, _ in found], system):
                     found.append((i.expr, i.route, i.domain))
-            if extra.status is not Status.COMPLETE:
-                not_decided.append(f"symmetry route ({extra.status.value}): {extra.reason}")
+            if extra.status is Status.UNDECIDED:
+                not_decided.append(f"symmetry route (undecided): {extra.reason}")
+            elif extra.status is Status.INCOMPLETE:
+                notes.append(f"symmetry route (incomplete): {extra.reason}")
     seconds.append(("integrals", time.perf_counter() - start))
     start = time.perf_counter()
     rows = []
