@@ -2,8 +2,11 @@
 
 For each chapter-6 system (harmonic oscillator, Lotka-Volterra, planar Kepler, 1-D Kepler, the paper's cos toy)
 it times `find_symmetries` (Polynomial(1)), `first_integrals` (the system's route), and `conservation_penalty`
-(compile plus one float64 evaluation on 256 points); and, separately, the 4-D adjoint system of the cos toy
-(eqs 5-6: `adjoint_of` with its invariants found, then a penalty).  Each case runs in a fresh process so that
+(compile plus one float64 evaluation on 256 points); separately, the 4-D adjoint system of the cos toy
+(eqs 5-6: `adjoint_of` with its invariants found, then a penalty); and three systems from the integrability
+literature through ``first_integrals(system, Polynomial(d))`` alone (no symmetry search): Euler's rigid body with
+symbolic moments (d = 2), the periodic 3-particle Toda lattice in Flaschka's variables (d = 3) and the Hénon-Heiles
+KdV integrable case with symbolic A, B (d = 4).  Each case runs in a fresh process so that
 SymPy's caches do not carry over from one system to the next.
 
     python benchmarks/compiler.py [--threads 1]
@@ -14,10 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
-CASES = ("harmonic_oscillator", "lotka_volterra", "kepler_planar", "kepler_radial", "toy_cos", "adjoint_cos_4d")
+CASES = ("harmonic_oscillator", "lotka_volterra", "kepler_planar", "kepler_radial", "toy_cos", "adjoint_cos_4d",
+         "rigid_body", "toda_periodic_3", "henon_heiles_kdv")
+#: the integrability cases: system -> polynomial degree of the ansatz
+POLYNOMIAL = {"rigid_body": 2, "toda_periodic_3": 3, "henon_heiles_kdv": 4}
 
 _CHILD = r"""
 import json, sys, time
@@ -38,6 +45,13 @@ if name == "adjoint_cos_4d":
     times["adjoint+invariants"] = time.perf_counter() - start
     system, integral, values = adj.system, adj.invariants[0], {{"theta1": 1.1, "theta2": 0.3}}
     found = len(adj.invariants)
+elif name in {polynomial!r}:
+    from symnb.core.systems import textbook_system
+    system = textbook_system(name)
+    values = {{p.name: 1.0 + 0.5 * k for k, p in enumerate(system.parameters)}}
+    ints = first_integrals(system, Polynomial({polynomial!r}[name]))
+    times["first_integrals"] = time.perf_counter() - start
+    integral, found = ints[0], len(ints)
 else:
     t0 = time.perf_counter()
     if name == "toy_cos":
@@ -81,9 +95,11 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=CASES)
     args = parser.parse_args()
     print(f"{'case':<22}{'find':>9}{'integrals':>11}{'penalty':>9}{'total s':>9}{'found':>7}")
+    load = os.getloadavg()[0]
+    print(f"# load average (1 min) at start: {load:.2f} on {os.cpu_count()} cores (other jobs share this machine)")
     worst = 0.0
     for name in args.cases:
-        out = subprocess.run([sys.executable, "-c", _CHILD.format(name=name, threads=args.threads)],
+        out = subprocess.run([sys.executable, "-c", _CHILD.format(name=name, threads=args.threads, polynomial=POLYNOMIAL)],
                              capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         t = result["times"]

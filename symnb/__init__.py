@@ -14,23 +14,26 @@ Layers (a lower one never imports a higher one; `tests/test_layers.py` checks it
 The public API below is small; chapter modules are imported by name (``from symnb.chapters import ch1_forward``).
 """
 from .core.adjoint import AdjointSystem, NumericAdjoint, adjoint_of
+from .core.analyze import Analysis, AnalysisRow, analyze
 from .core.audit import Verdict, verdict_table
 from .core.bridge import Trajectory, integrate, to_torch
-from .core.first_integrals import FirstIntegral, FirstIntegrals, first_integrals
+from .core.first_integrals import (ROUTES, Basis, FirstIntegral, FirstIntegrals, NotDecided, Route, Status,
+                                   classify_routes, first_integrals)
 from .core.informativeness import Informativeness, informativeness
 from .core.integrals import ConservationCheck, Drift, conservation_check, numeric_drift
-from .core.lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, finite_transformation,
-                       lie_series, maps_solutions, prolong, solve_determining_equations)
-from .core.noether import Lagrangian, euler_lagrange, noether_charge, variational_check
+from .core.lie import (DeterminingEquations, Generator, GroupTransformation, Prolongation, SymmetryCheck,
+                       SymmetrySolution, check_symmetry, determining_equations, finite_transformation, lie_series,
+                       maps_solutions, prolong, solve_determining_equations)
+from .core.noether import Lagrangian, NoetherCharge, VariationalCheck, euler_lagrange, noether_charge, variational_check
 from .core.ode import ODESystem, ode_system, total_derivative
 from .core.penalty import ConservationPenalty, conservation_penalty, project_to_level_set
 from .core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from .core.systems import textbook_system
 from .neural import MLPEnsemble, hnn_field, rk4_rollout
-from .neural.learned_cq import (SymmetrizedHNN, certify_quantities, generator_spectrum, quadratic_integrals,
-                                spectrum_rank)
+from .neural.learned_cq import (GeneratorSpectrum, QuadraticIntegrals, SymmetrizedHNN, certify_quantities,
+                                generator_spectrum, quadratic_integrals, spectrum_rank)
 # `train` (the function) stays in `symnb.train`: binding it here would hide the package (`import symnb.train`).
-from .train import FitResult, TrainConfig, TrainingDiverged, fit
+from .train import FitResult, TrainConfig, TrainingDiverged, TrainResult, fit
 
 __version__ = "0.1.0"
 
@@ -39,9 +42,13 @@ __all__ = [
     "SymmetryCheck", "check_symmetry", "determining_equations", "finite_transformation", "lie_series",
     "maps_solutions", "prolong", "solve_determining_equations", "Lagrangian", "euler_lagrange", "noether_charge",
     "variational_check", "Trajectory", "integrate", "to_torch", "ODESystem", "ode_system", "total_derivative",
-    "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged",
+    "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged", "TrainResult",
+    # return types of the functions above
+    "DeterminingEquations", "GroupTransformation", "Prolongation", "SymmetrySolution", "NoetherCharge",
+    "VariationalCheck", "QuadraticIntegrals", "GeneratorSpectrum",
     # the pipeline: ODE -> symmetries -> first integrals -> checked torch regularizer
     "find_symmetries", "Polynomial", "SymmetryBasis", "first_integrals", "FirstIntegral", "FirstIntegrals",
+    "Basis", "Status", "NotDecided", "Route", "ROUTES", "classify_routes", "analyze", "Analysis", "AnalysisRow",
     "adjoint_of", "AdjointSystem", "NumericAdjoint", "conservation_penalty", "ConservationPenalty",
     "project_to_level_set", "informativeness", "Informativeness",
     # neural vector fields and the HNN baseline

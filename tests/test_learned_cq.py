@@ -62,10 +62,19 @@ def test_quadratic_integrals_span_u_n(n):
     assert torch.linalg.matrix_rank(vectors) == n * n  # independent
 
 
-def test_quadratic_integrals_incomplete_or_empty():
+def test_quadratic_integrals_non_polynomial_fields_and_empty():
+    # The pendulum has no polynomial integral (its energy has cos q): decided, complete and empty.
     pendulum = textbook_system("pendulum", {"g": 1})
     found = quadratic_integrals(pendulum)
-    assert not found.complete and re.search("not polynomial", found.reason)
+    assert found.complete and found.quantities == ()
+    # Planar Kepler is no longer refused: its one quadratic integral is the angular momentum x vy - y vx.
+    kepler = textbook_system("kepler_planar")
+    x, y, vx, vy = kepler.states
+    found = quadratic_integrals(kepler)
+    assert found.complete and len(found.quantities) == 1
+    assert sp.simplify(found.quantities[0] / (x * vy - y * vx)).is_constant()
+    with pytest.raises(ValueError, match="time_budget must be a positive number of seconds, got 0"):
+        quadratic_integrals(kepler, time_budget=0)
     damped = quadratic_integrals(textbook_system("damped_oscillator", {"gamma": 0.5}))
     assert damped.complete and damped.quantities == ()
 

@@ -65,12 +65,12 @@ def test_a_whole_first_integrals_result_is_refused_briefly():
     q, p = system.states
     found = first_integrals(system, basis=[q**2, p**2, q * p])
     assert len(found) >= 1
-    with pytest.raises(ValueError, match=r"integral is a FirstIntegrals result holding \d+ integral\(s\); pass one "
-                                         r"FirstIntegral, e.g. result\[0\]") as err:
+    with pytest.raises(ValueError, match=r"integral must be one integral, got a FirstIntegrals with \d+ integral\(s\); "
+                                         r"pass one of them, e.g. result\[0\]") as err:
         conservation_penalty(found, system, values={"omega": 1.0})
     assert len(str(err.value)) < 200
-    with pytest.raises(ValueError, match=r"integral must be a SymPy expression, got \[\[0, 1, 2, .*\.\.\. "
-                                         r"\(\d+ characters\) \(list\)") as err:
+    with pytest.raises(TypeError, match=r"integral must be a SymPy expression or a number, got list: \[\[0, 1, 2"
+                                         ) as err:
         conservation_penalty([list(range(100))], system, values={"omega": 1.0})
     assert len(str(err.value)) < 200
 

@@ -49,6 +49,15 @@ def verdict_table(rows: Sequence[Verdict]) -> str:
 
     The book renders ``text/markdown`` outputs as MyST (``nb_render_markdown_format: myst`` in _config.yml), so
     this becomes an HTML table there; `verdict_frame` gives the same rows as a pandas DataFrame.
+
+    Args:
+        rows: the `Verdict` rows, in order.
+
+    Returns:
+        The table as a Markdown string (one header, one line per row; ``|`` escaped).
+
+    Raises:
+        Nothing: `Verdict` rows validate themselves on construction.
     """
     lines = ["| eq | paper | computation | verdict |", "|---|---|---|---|"]
     for r in rows:

@@ -62,6 +62,9 @@ def to_torch(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr] | sp.Expr, *,
         A function taking one tensor (or number) per symbol and returning a list of tensors, one per
         expression (a single expression still returns a one-element list).  Constant expressions come back
         as Python numbers; `torch.as_tensor` them if a tensor is needed.
+
+    Raises:
+        Nothing: SymPy's printer errors (a function with no torch counterpart) propagate unchanged.
     """
     exprs = (sp.sympify(exprs),) if isinstance(exprs, (sp.Basic, int, float)) else tuple(map(sp.sympify, exprs))
     return _lambdify(tuple(args), exprs, bool(cse))

@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy as sp
 
-from .first_integrals import certify_integral
+from .first_integrals import certify_integral, integral_expr
 from .budget import BudgetExceeded, time_budget
 from .coefficients import split_identically
 from .ode import ODESystem
@@ -61,9 +61,10 @@ def informativeness(integral: Any, model_family: ODESystem, *, budget_s: float |
     if not isinstance(model_family, ODESystem):
         raise ValueError(f"model_family must be an ODESystem (f_theta with symbolic parameters), got "
                          f"{type(model_family).__name__}")
-    expr = sp.sympify(getattr(integral, "expr", integral))
-    if not isinstance(expr, sp.Expr):
-        raise ValueError(f"integral must be a SymPy expression, got {integral!r}")
+    try:
+        expr = integral_expr(integral, model_family)
+    except TypeError as err:
+        raise ValueError(f"integral must be a SymPy expression, got {type(integral).__name__}") from err
     status, rate = certify_integral(expr, model_family, budget_s)
     params = model_family.parameters
     if status == "zero":

@@ -69,6 +69,9 @@ def conservation_check(quantity: sp.Expr, system: ODESystem, budget_s: float | N
         budget_s: time budget for the symbolic work (None: unbounded); past it the status is "undecided" and
             ``derivative`` is D_t I as far as it was simplified.
 
+    Returns:
+        `ConservationCheck` (the simplified D_t I and whether it is 0).
+
     Raises:
         ValueError: if ``quantity`` contains jet symbols (derivatives): it must be a function of t and states;
             for a ``budget_s`` that is neither None nor a positive number.
@@ -91,7 +94,7 @@ def conservation_check(quantity: sp.Expr, system: ODESystem, budget_s: float | N
 
 @dataclass(frozen=True)
 class Drift:
-    """I(t) along one float64 trajectory; ``max_drift`` = max_t |I(t) - I(0)|."""
+    """I(t) along one float64 trajectory; ``max_drift`` = max over t of abs(I(t) - I(0))."""
 
     times: torch.Tensor
     values: torch.Tensor
@@ -110,7 +113,11 @@ def numeric_drift(quantity: sp.Expr, system: ODESystem, x0: Sequence[float], t_f
         t_final: end of the horizon.
         values: numeric values for every other symbol in the system and in ``quantity``.
         n_points: output grid size.
+        t0: the initial time.
         rtol, atol: solver tolerances.
+
+    Returns:
+        `Drift`: max over the grid of abs(I(x(t)) - I(x(t0))) over the grid, and the trajectory.
 
     Raises:
         ValueError: if ``n_points`` < 2 or a symbol has no value.

@@ -104,6 +104,13 @@ def prolong(generator: Generator, order: int = 1) -> Prolongation:
     X_i^[t] = D_t(X_i) - x_i,t D_t(T) and X_i^[t...t] = D_t(X_i^[t...]) - x_i^(k) D_t(T).  (Eq 11 prints
     the factor multiplying D_t(T) as a second derivative of X_i; it must be the jet coordinate x_i^(k).)
 
+    Args:
+        generator: X = T d/dt + sum X_i d/dx_i.
+        order: the jet order (>= 1).
+
+    Returns:
+        `Prolongation` (the components on the jet space and ``apply``).
+
     Raises:
         ValueError: if ``order`` is not an integer >= 1.
     """
@@ -317,6 +324,13 @@ def solve_determining_equations(deq: DeterminingEquations, max_rounds: int = 12)
     directly.  Equations left with no unknown functions constrain the integration constants; those relations
     are found by sampling (see `_constraint_relations`).  This is the procedure of the paper's eqs 20-21 and 32-38.
 
+    Args:
+        deq: `DeterminingEquations` from `determining_equations`.
+        max_rounds: the number of separation rounds.
+
+    Returns:
+        `SymmetrySolution` (the general solution with its integration constants; ``basis()`` gives generators).
+
     Raises:
         ValueError: if an unknown depends on more than one variable (no separation is possible).
         NotImplementedError: if the equations cannot be separated within ``max_rounds``.
@@ -426,6 +440,15 @@ def check_symmetry(generator: Generator) -> SymmetryCheck:
 
     Each residual is simplified; one that does not simplify to 0 is evaluated at random points to tell
     "nonzero" from "undecided" (see `symnb.core.integrals.is_zero`).
+
+    Args:
+        generator: a `Generator` of an `ODESystem`.
+
+    Returns:
+        `SymmetryCheck` (the residuals, their status, ``holds``).
+
+    Raises:
+        Nothing: an undecidable residual is reported as ``"undecided"``, not raised.
     """
     residuals = tuple(sp.simplify(r) for r in symmetry_condition(generator))
     return SymmetryCheck(generator, residuals, tuple(is_zero(r) for r in residuals))
@@ -433,6 +456,15 @@ def check_symmetry(generator: Generator) -> SymmetryCheck:
 
 def lie_series(generator: Generator, expr: sp.Expr, eps: sp.Symbol, order: int) -> sp.Expr:
     """The truncated exponential map sum_{k<=order} eps^k/k! X^k(expr) (paper eq 12).
+
+    Args:
+        generator: X.
+        expr: the expression X acts on.
+        eps: the group parameter symbol.
+        order: the truncation order (>= 0).
+
+    Returns:
+        The truncated series, unsimplified.
 
     Raises:
         ValueError: if ``order`` < 0.
@@ -479,6 +511,13 @@ def _flow(generator: Generator, eps: sp.Symbol) -> GroupTransformation:
 def finite_transformation(generator: Generator, eps: sp.Symbol) -> GroupTransformation:
     """The exact one-parameter group exp(eps X): the flow d(x_bar)/d(eps) = X(x_bar), x_bar(0) = x (eq 12).
 
+    Args:
+        generator: the infinitesimal generator X.
+        eps: the group parameter symbol.
+
+    Returns:
+        `GroupTransformation`: x_bar(eps) and t_bar(eps) in closed form.
+
     Raises:
         NotImplementedError: if SymPy cannot integrate the flow in closed form.
     """
@@ -497,8 +536,15 @@ def maps_solutions(transformation: Mapping[sp.Symbol, sp.Expr] | GroupTransforma
                    system: ODESystem) -> tuple[sp.Expr, ...]:
     """Residuals d x_bar/d t_bar - f(t_bar, x_bar) along solutions; all zero iff solutions map to solutions (eq 13).
 
+    Args:
+        transformation: {variable: image} or a `GroupTransformation`.
+        system: the ODE system.
+
     Returns:
         One simplified residual per state.
+
+    Raises:
+        Nothing: SymPy's errors from differentiating the transformation propagate unchanged.
     """
     mapping = transformation.as_dict() if isinstance(transformation, GroupTransformation) else transformation
     image = {v: mapping[v] for v in (system.t, *system.states)}

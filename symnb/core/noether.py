@@ -62,9 +62,44 @@ class Lagrangian:
             raise ValueError(f"coordinates must be distinct symbols other than t={self.t}, got {self.coords}")
         if not all(isinstance(x, sp.Symbol) for x in (self.t, *self.coords)):
             raise ValueError(f"t and the coordinates must be SymPy Symbols, got {self.t}, {self.coords}")
+        # A velocity written as a plain Symbol("x_t") is the jet symbol x_t: match by name, never by assumptions.
+        own = {s.name: s for s in (*self.velocities, *self.accelerations, *self.coords, self.t)}
+        object.__setattr__(self, "expr", self.expr.xreplace(
+            {s: own[s.name] for s in self.expr.free_symbols if s.name in own and own[s.name] is not s}))
         high = self.expr.free_symbols & set(self.accelerations)
         if high or self.expr.has(sp.Derivative):
             raise ValueError(f"L = {self.expr} must be first order in jet symbols {self.velocities}")
+
+    @classmethod
+    def mechanical(cls, kinetic: sp.Expr, potential: sp.Expr, *, system: ODESystem,
+                   coords: Sequence[sp.Symbol] | None = None) -> "Lagrangian":
+        """L = T - V on coordinates that are states of ``system`` (user symbols matched by name).
+
+        Args:
+            kinetic: T, written with the velocities ``system.velocity(q)`` (or plain symbols named ``q_t``).
+            potential: V(t, q).
+            system: the first-order system whose states include the coordinates.
+            coords: the coordinates (default: the states whose velocity appears in T).
+
+        Returns:
+            The `Lagrangian` T - V in the system's symbols.
+
+        Raises:
+            ValueError: if T has no velocity of the system, or a coordinate is not a state.
+        """
+        T = system.canonical(kinetic, what="kinetic energy T")
+        V = system.canonical(potential, what="potential V")
+        if coords is None:
+            coords = [x for x, v in zip(system.states, system.derivatives) if T.has(v)]
+        else:
+            coords = [system.canonical(q, what="coordinate") for q in coords]
+        if not coords:
+            raise ValueError(f"T = {sp.sstr(T)[:80]} has none of the system's velocities "
+                             f"{[v.name for v in system.derivatives]}; write them with system.velocity(q)")
+        bad = [q for q in coords if q not in system.states]
+        if bad:
+            raise ValueError(f"coordinates {bad} are not states of the system {[x.name for x in system.states]}")
+        return cls(T - V, system.t, tuple(coords))
 
     @cached_property
     def velocities(self) -> tuple[sp.Symbol, ...]:
@@ -112,7 +147,17 @@ class Lagrangian:
 
 
 def euler_lagrange(lag: Lagrangian) -> tuple[sp.Expr, ...]:
-    """E_i(L) = dL/dx_i - D_t(dL/dx_t,i) for each coordinate (eq 4 is E_i(L) = 0), unsimplified."""
+    """E_i(L) = dL/dx_i - D_t(dL/dx_t,i) for each coordinate (eq 4 is E_i(L) = 0), unsimplified.
+
+    Args:
+        lag: the `Lagrangian`.
+
+    Returns:
+        One expression E_i(L) per coordinate, on the second jet space.
+
+    Raises:
+        Nothing: a `Lagrangian` validates itself on construction.
+    """
     return tuple(sp.diff(lag.expr, x) - lag.D(p) for x, p in zip(lag.coords, lag.momenta))
 
 
@@ -177,6 +222,18 @@ def variational_check(lag: Lagrangian, generator: Generator, gauge: sp.Expr = 0)
 
     ``generator`` is a `symnb.core.lie.Generator` on ``lag.jet`` (`Lagrangian.generator`); its first prolongation
     (`symnb.core.lie.prolong`, paper eqs 10-11) acts on L.
+
+    Args:
+        lag: the `Lagrangian`.
+        generator: a point generator on ``lag.jet``.
+        gauge: the gauge term B(t, x) (at most first order).
+
+    Returns:
+        `VariationalCheck` (``holds``, residual, status).
+
+    Raises:
+        ValueError: for a generator on another jet space, with velocity-dependent components, or a gauge term of
+            second order.
     """
     _check_generator(lag, generator)
     gauge = sp.sympify(gauge)
@@ -210,6 +267,14 @@ class NoetherCharge:
 
 def noether_charge(lag: Lagrangian, generator: Generator, gauge: sp.Expr = 0) -> NoetherCharge:
     """Noether's theorem for a point variational symmetry.
+
+    Args:
+        lag: the `Lagrangian`.
+        generator: a point generator on ``lag.jet`` (`Lagrangian.generator`).
+        gauge: the gauge term B(t, x).
+
+    Returns:
+        `NoetherCharge` (charge, characteristic, flux residual).
 
     Raises:
         ValueError: if (generator, gauge) fails the infinitesimal criterion (`variational_check`): a wrong

@@ -167,6 +167,25 @@ class ODESystem:
                                                           if extra else ""))
         return expr.xreplace({s: known[s.name] for s in expr.free_symbols if known[s.name] is not s})
 
+    def velocity(self, q: sp.Symbol | str) -> sp.Symbol:
+        """The velocity (jet symbol q_t) of the state ``q`` -- what a Lagrangian's kinetic energy is written in.
+
+        Args:
+            q: a state, as the system's symbol, a user's symbol or ``q(t)`` of the same name, or its name.
+
+        Returns:
+            The jet symbol ``q_t`` (`jet_symbol`).
+
+        Raises:
+            ValueError: if ``q`` is not a state (the states are listed).
+        """
+        name = q if isinstance(q, str) else getattr(getattr(q, "func", None), "__name__", None) \
+            if isinstance(q, sp.core.function.AppliedUndef) else getattr(q, "name", None)
+        by_name = {x.name: x for x in self.states}
+        if name not in by_name:
+            raise ValueError(f"velocity: {q!r} is not a state; states are {list(by_name)}")
+        return jet_symbol(by_name[name], self.t)
+
     def equations(self) -> list[sp.Eq]:
         """The system as ``Eq(Derivative(x(t), t), f)`` for display."""
         funcs = {x: sp.Function(x.name)(self.t) for x in self.states}
@@ -231,6 +250,9 @@ def total_derivative(expr: sp.Expr, system: ODESystem, on_shell: bool = True, or
 
     Returns:
         The total derivative, unsimplified.
+
+    Raises:
+        ValueError: from `jet_symbol` if ``order`` < 1.
     """
     t = system.t
     if on_shell:

@@ -25,34 +25,12 @@ import torch
 from torch import nn
 
 from .bridge import to_torch
-from .first_integrals import FirstIntegrals
+from .first_integrals import integral_expr
 from .ode import ODESystem
 
 __all__ = ["KINDS", "ConservationPenalty", "conservation_penalty", "project_to_level_set"]
 
 KINDS = ("collocation", "trajectory")
-
-
-def _integral_expr(integral: Any) -> sp.Expr:
-    """A SymPy expression, or the ``.expr`` of a `first_integrals` result."""
-    if isinstance(integral, FirstIntegrals):
-        # The whole result, not one of its integrals; its repr (system, every integral) runs to kilobytes.
-        raise ValueError(f"integral is a FirstIntegrals result holding {len(integral)} integral(s); pass one "
-                         f"FirstIntegral, e.g. result[0] (or result[0].expr), not the whole result")
-    expr = getattr(integral, "expr", integral)
-    try:
-        expr = sp.sympify(expr)
-    except (sp.SympifyError, TypeError) as err:
-        raise ValueError(f"integral must be a SymPy expression or have an .expr attribute, got "
-                         f"{_short(integral)} ({type(integral).__name__})") from err
-    if not isinstance(expr, sp.Expr):
-        raise ValueError(f"integral must be a SymPy expression, got {_short(expr)} ({type(expr).__name__})")
-    return expr
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def _substitute(expr: sp.Expr, system: ODESystem, values: Mapping[Any, float] | None) -> sp.Expr:
@@ -210,12 +188,18 @@ def conservation_penalty(integral: Any, system: ODESystem, kind: str = "collocat
         device of its inputs (float32 or float64; CPU or CUDA).
 
     Raises:
-        ValueError: for an unknown ``kind``, an integral that is not an expression of t and the states, or a
-            missing parameter value.
+        ValueError: for an unknown ``kind``, an integral that is not an expression of t and the states (symbols
+            matched by name), a constant integral, a `FirstIntegrals` (pick one), or a missing parameter value.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; allowed: {list(KINDS)}")
-    expr = _substitute(_integral_expr(integral), system, values)
+    if not isinstance(system, ODESystem):
+        raise ValueError(f"system must be an ODESystem, got {type(system).__name__}")
+    integral = integral_expr(integral, system)  # user symbols / x(t) by name; one FirstIntegral, not a list
+    if not integral.free_symbols & {system.t, *system.states}:
+        raise ValueError(f"integral {sp.sstr(integral)[:60]} is a constant (no t, no state): its penalty is 0 for "
+                         f"every field; give a non-trivial first integral of t and the states {list(system.states)}")
+    expr = _substitute(integral, system, values)
     return ConservationPenalty(expr, system, kind)
 
 
@@ -240,7 +224,7 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
                          iters: int = 50, tol: float | None = None) -> torch.Tensor:
     """Project points onto the level set I(t, x) = level by Newton steps along grad I.
 
-    Each step is x <- x - (I(x) - level) grad I(x) / |grad I(x)|**2, the minimum-norm Newton step for the one
+    Each step is x <- x - (I(x) - level) grad I(x) / (grad I(x) . grad I(x)), the minimum-norm Newton step for the one
     equation I = level (Hairer, Lubich & Wanner 2006, section IV.4, "standard projection"); it converges
     quadratically near a regular point of the level set.
 
@@ -252,8 +236,8 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
         values: numbers for the symbols of I other than t and the states.
         t: the time, when I depends on t.
         iters: the maximum number of Newton steps (>= 1).
-        tol: stop when max |I(x) - level| <= tol; default 1e-12 * max(1, |level|) in float64,
-            1e-5 * max(1, |level|) in float32.
+        tol: stop when max abs(I(x) - level) <= tol; default 1e-12 * max(1, abs(level)) in float64,
+            1e-5 * max(1, abs(level)) in float32.
 
     Returns:
         The projected points, same shape, dtype and device as ``x``.
@@ -266,7 +250,9 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
     if not isinstance(iters, int) or isinstance(iters, bool) or iters < 1:
         raise ValueError(f"iters must be an integer >= 1, got {iters!r}")
     n = len(system.states) if isinstance(system, ODESystem) else None
-    compiled = _Compiled(_substitute(_integral_expr(integral), system, values), system)
+    if not isinstance(system, ODESystem):
+        raise ValueError(f"system must be an ODESystem, got {type(system).__name__}")
+    compiled = _Compiled(_substitute(integral_expr(integral, system), system, values), system)
     if not isinstance(x, torch.Tensor) or x.ndim not in (1, 2) or x.shape[-1] != n or not x.is_floating_point():
         raise ValueError(f"x must be a floating tensor of shape (n,) or (B, n) with n={n}, got "
                          f"{getattr(x, 'shape', type(x).__name__)}")

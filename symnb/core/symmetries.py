@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
@@ -60,6 +61,7 @@ class SymmetryBasis:
         complete: True iff every step was exact, so the generators span all symmetries inside the ansatz
             (for generic values of symbolic parameters).
         reason: why ``complete`` is False ("" otherwise).
+        budget_exceeded: True when the time budget ran out (nothing decided).
     """
 
     system: ODESystem
@@ -68,6 +70,15 @@ class SymmetryBasis:
     checks: tuple[SymmetryCheck, ...]
     complete: bool
     reason: str
+    budget_exceeded: bool = False
+
+    @property
+    def status(self) -> str:
+        """``"complete"``, ``"incomplete"`` (certified, not exhaustive) or ``"undecided"`` (the budget ran out);
+        the values of `symnb.core.first_integrals.Status`."""
+        if self.complete:
+            return "complete"
+        return "undecided" if self.budget_exceeded else "incomplete"
 
 
 def _monomials(variables: Sequence[sp.Symbol], degree: int) -> list[sp.Expr]:
@@ -106,6 +117,18 @@ def _polynomial(system: ODESystem, degree: int) -> tuple[list[Generator], bool, 
 
 def _separable(system: ODESystem, ansatz: Mapping[sp.Symbol, Sequence[sp.Symbol]]) -> tuple[list[Generator], bool,
                                                                                           str]:
+    # Keys and listed variables are matched by name (a user's sp.symbols("x") or x(t) is the state x).
+    variables = {v.name: v for v in (system.t, *system.states)}
+
+    def own(v: Any, what: str) -> sp.Symbol:
+        c = system.canonical(v, what=what)
+        if c not in variables.values():
+            raise ValueError(f"{what} {v} is not a variable of the system; variables are {list(variables)}")
+        return c
+    try:
+        ansatz = {own(k, "ansatz key"): tuple(own(v, f"ansatz[{k}] entry") for v in vs) for k, vs in ansatz.items()}
+    except TypeError as err:
+        raise ValueError(f"ansatz must map variables to sequences of variables, got {ansatz!r}") from err
     deq = determining_equations(system, ansatz)  # ValueError on a bad ansatz, before any solving
     try:
         solution = solve_determining_equations(deq)
@@ -157,7 +180,7 @@ def find_symmetries(system: ODESystem, ansatz: Polynomial | Mapping[sp.Symbol, S
                 found, complete, reason = _separable(system, ansatz)
             checks = [check_symmetry(g) for g in found]
     except BudgetExceeded as err:
-        return SymmetryBasis(system, ansatz, (), (), False, f"{err} while solving; nothing certified")
+        return SymmetryBasis(system, ansatz, (), (), False, f"{err} while solving; nothing certified", True)
     kept = [(g, c) for g, c in zip(found, checks) if c.holds]
     if len(kept) < len(found):
         # A candidate that the independent check does not confirm is never returned; say so.

@@ -16,7 +16,7 @@ import sympy as sp
 
 from .ode import ODESystem
 
-__all__ = ["SYSTEMS", "textbook_system", "isotropic_oscillators"]
+__all__ = ["SYSTEMS", "textbook_system", "isotropic_oscillators"]  # factories are reached through SYSTEMS
 
 t = sp.Symbol("t", real=True)
 
@@ -115,6 +115,54 @@ def isotropic_oscillators(n: int = 2, values: Mapping[str, float] | None = None)
     return _finish(ODESystem(t, (*qs, *ps), (*ps, *(-omega**2 * q for q in qs))), values)
 
 
+def rigid_body(values: Mapping[str, float] | None = None) -> ODESystem:
+    """Euler's equations of a free rigid body in body-frame angular velocities (Landau-Lifshitz, Mechanics, section
+    36): I1 w1' = (I2 - I3) w2 w3 and cyclically, moments I1, I2, I3 > 0 symbolic.  Known quadratic integrals:
+    the energy I1 w1**2 + I2 w2**2 + I3 w3**2 and |L|**2 = I1**2 w1**2 + I2**2 w2**2 + I3**2 w3**2."""
+    w1, w2, w3 = sp.symbols("w1 w2 w3", real=True)
+    I1, I2, I3 = sp.symbols("I1 I2 I3", positive=True)
+    return _finish(ODESystem(t, (w1, w2, w3), ((I2 - I3) / I1 * w2 * w3, (I3 - I1) / I2 * w3 * w1,
+                                               (I1 - I2) / I3 * w1 * w2)), values)
+
+
+def toda_periodic_3(values: Mapping[str, float] | None = None) -> ODESystem:
+    """The periodic 3-particle Toda lattice in Flaschka's variables (Flaschka 1974): a_i' = a_i (b_{i+1} - b_i),
+    b_i' = 2 (a_i**2 - a_{i-1}**2), indices mod 3.  Known integrals: tr L = sum b_i, tr L**2 / 2 = sum b_i**2 / 2
+    + sum a_i**2, tr L**3 / 3 and the Casimir a1 a2 a3 (four functionally independent; the polynomial integrals of
+    degree <= 3 are spanned by their products: 7 of them)."""
+    a = sp.symbols("a1:4", real=True)
+    b = sp.symbols("b1:4", real=True)
+    rhs_a = tuple(a[i] * (b[(i + 1) % 3] - b[i]) for i in range(3))
+    rhs_b = tuple(2 * (a[i] ** 2 - a[i - 1] ** 2) for i in range(3))
+    return _finish(ODESystem(t, (*a, *b), (*rhs_a, *rhs_b)), values)
+
+
+def henon_heiles_kdv(values: Mapping[str, float] | None = None) -> ODESystem:
+    """The Hénon-Heiles family H = (px**2 + py**2 + A x**2 + B y**2)/2 + x**2 y + 2 y**3 (C/D = -6: the KdV
+    integrable case of Chang, Tabor & Weiss 1982), A, B symbolic.  Known: H and a second integral quartic in the
+    momenta and positions (so first_integrals(system, Polynomial(4)) finds two functionally independent ones)."""
+    x, y, px, py = sp.symbols("x y px py", real=True)
+    A, B = sp.symbols("A B", positive=True)
+    return _finish(ODESystem(t, (x, y, px, py), (px, py, -A * x - 2 * x * y, -B * y - x**2 - 6 * y**2)), values)
+
+
+def sir(values: Mapping[str, float] | None = None) -> ODESystem:
+    """The SIR epidemic model (Kermack & McKendrick 1927): S' = -beta S I, I' = beta S I - gamma I, R' = gamma I,
+    on S, I, R > 0.  Known integrals: S + I + R and gamma log S + beta R."""
+    S, I, R = sp.symbols("S I R", positive=True)
+    beta, gamma = sp.symbols("beta gamma", positive=True)
+    return _finish(ODESystem(t, (S, I, R), (-beta * S * I, beta * S * I - gamma * I, gamma * I)), values)
+
+
+def lorenz(values: Mapping[str, float] | None = None) -> ODESystem:
+    """The Lorenz system x' = sigma (y - x), y' = x (r - z) - y, z' = x y - b z.  Known time-dependent integrals at
+    special parameters (Kus 1983): for b = 2 sigma, (x**2 - 2 sigma z) e^{2 sigma t}; for b = 1, r = 0,
+    (y**2 + z**2) e^{2t}."""
+    x, y, z = sp.symbols("x y z", real=True)
+    sigma, r, b = sp.symbols("sigma r b", positive=True)
+    return _finish(ODESystem(t, (x, y, z), (sigma * (y - x), x * (r - z) - y, x * y - b * z)), values)
+
+
 # name -> factory(values=None) -> ODESystem
 SYSTEMS: dict[str, Callable[..., ODESystem]] = {
     "harmonic_oscillator": harmonic_oscillator,
@@ -127,6 +175,11 @@ SYSTEMS: dict[str, Callable[..., ODESystem]] = {
     "kepler_planar": kepler_planar,
     "isotropic_oscillators_2": lambda values=None: isotropic_oscillators(2, values),
     "isotropic_oscillators_3": lambda values=None: isotropic_oscillators(3, values),
+    "rigid_body": rigid_body,
+    "toda_periodic_3": toda_periodic_3,
+    "henon_heiles_kdv": henon_heiles_kdv,
+    "sir": sir,
+    "lorenz": lorenz,
 }
 
 
@@ -136,6 +189,9 @@ def textbook_system(name: str, values: Mapping[str, float] | None = None) -> ODE
     Args:
         name: one of `SYSTEMS`.
         values: parameter name -> number (e.g. ``{"omega": 1}``); None keeps them symbolic.
+
+    Returns:
+        The `ODESystem`.
 
     Raises:
         ValueError: for an unknown name (listing the valid ones) or an unknown parameter name.

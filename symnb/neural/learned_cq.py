@@ -50,7 +50,9 @@ import sympy as sp
 import torch
 
 from ..core.budget import Budget, BudgetExceeded
+from ..core.first_integrals import first_integrals
 from ..core.integrals import conservation_check
+from ..core.symmetries import Polynomial
 from ..core.ode import ODESystem, total_derivative
 from .ensemble import MLPEnsemble, hnn_field, rk4_rollout
 
@@ -105,53 +107,33 @@ class QuadraticIntegrals:
 
 
 def quadratic_integrals(system: ODESystem, *, time_budget: float = 30.0) -> QuadraticIntegrals:
-    """All first integrals C(x) = 1/2 x^T W x + b^T x of an autonomous polynomial system, derived and certified.
+    """All first integrals C(x) = 1/2 x^T W x + b^T x of an autonomous system, derived and certified.
 
-    The ansatz C = sum_m c_m m(x) over the monomials of degree 1 and 2 gives D_t C (on shell) as a polynomial in
-    x whose coefficients are linear in the c_m; its null space is the space of conserved quadratics.  Each basis
-    element is then checked independently with `conservation_check` (symbolic D_t C = 0).
+    A call of `symnb.core.first_integrals.first_integrals` with the ansatz ``Polynomial(2)`` (the one engine):
+    the conserved part of the span of the monomials of degree 1 and 2, each basis element certified.
 
     Args:
-        system: an autonomous `ODESystem` with polynomial right-hand sides (parameters may stay symbolic; the
-            basis is then the one for generic parameter values -- special values such as omega = 0 can have more).
-        time_budget: seconds allowed for the certification loop; beyond it the result is marked incomplete.
+        system: an autonomous `ODESystem` (parameters may stay symbolic; the basis is then the one for generic
+            parameter values -- special values such as omega = 0 can have more).  Non-polynomial right-hand sides
+            are allowed (planar Kepler's angular momentum is found).
+        time_budget: seconds allowed for each symbolic certification.
 
     Returns:
-        A `QuadraticIntegrals`; ``complete=False`` with a reason when the system is not polynomial, or a basis
-        element failed its certificate, or the budget ran out.
+        A `QuadraticIntegrals`; ``complete=False`` with a reason when a step was inexact or a candidate undecided.
 
     Raises:
         ValueError: if ``time_budget`` is not a positive number.
     """
-    if not (isinstance(time_budget, (int, float)) and time_budget > 0):
+    if not (isinstance(time_budget, (int, float)) and not isinstance(time_budget, bool) and time_budget > 0):
         raise ValueError(f"time_budget must be a positive number of seconds, got {time_budget!r}")
-    x = system.states
-    if any(f.has(system.t) for f in system.rhs):
+    if not system.is_autonomous:
         return QuadraticIntegrals(system, (), False, "non-autonomous right-hand side: the ansatz is time-free")
-    monomials = [x[i] * x[j] for i in range(len(x)) for j in range(i, len(x))] + list(x)
-    coeffs = sp.symbols(f"c0:{len(monomials)}")
-    ansatz = sum(c * m for c, m in zip(coeffs, monomials))
-    derivative = sp.expand(total_derivative(ansatz, system))
     try:
-        poly = sp.Poly(derivative, *x)
-    except sp.PolynomialError:
-        return QuadraticIntegrals(system, (), False, "right-hand side is not polynomial in the states")
-    if any(not set(e.free_symbols) <= set(coeffs) | set(system.parameters) for e in poly.coeffs()):
-        return QuadraticIntegrals(system, (), False, "right-hand side is not polynomial in the states")
-    matrix, _ = sp.linear_eq_to_matrix(poly.coeffs(), coeffs)
-    basis = matrix.nullspace(simplify=True)
-    found, failed = [], []
-    try:
-        with Budget(time_budget):  # the library's one budget: interrupts a long check, in any thread
-            for vector in basis:
-                vector = vector / next(v for v in vector if v != 0)  # leading coefficient 1: a readable basis
-                quantity = sp.expand(sum(sp.simplify(v) * m for v, m in zip(vector, monomials)))
-                (found if conservation_check(quantity, system).conserved else failed).append(quantity)
+        with Budget(time_budget):  # the library's one budget, for the whole search (in any thread)
+            found = first_integrals(system, Polynomial(2), budget_s=time_budget, throw=False)
     except BudgetExceeded:
-        return QuadraticIntegrals(system, tuple(found), False, f"time budget {time_budget} s ran out")
-    if failed:
-        return QuadraticIntegrals(system, tuple(found), False, f"{len(failed)} null-space element(s) not certified")
-    return QuadraticIntegrals(system, tuple(found), True)
+        return QuadraticIntegrals(system, (), False, f"time budget {time_budget} s ran out")
+    return QuadraticIntegrals(system, tuple(i.expr for i in found), found.complete, found.reason)
 
 
 def quadratic_coefficients(quantity: sp.Expr, states: Sequence[sp.Symbol]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -479,7 +461,17 @@ def _orthonormal_rows(M: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def spectrum_rank(values: Sequence[float]) -> int:
-    """The numerical rank of a descending spectrum: where it drops most (largest s_i / s_(i+1)); 1 value: 1."""
+    """The numerical rank of a descending spectrum: where it drops most (largest s_i / s_(i+1)); 1 value: 1.
+
+    Args:
+        values: singular values in descending order.
+
+    Returns:
+        The rank (0 for an empty sequence, 1 for one value).
+
+    Raises:
+        Nothing: any sequence of numbers is accepted.
+    """
     if len(values) < 2:
         return len(values)
     ratios = [a / max(b, 1e-300) for a, b in zip(values[:-1], values[1:])]
@@ -496,6 +488,9 @@ def generator_spectrum(learned: torch.Tensor, true: torch.Tensor) -> GeneratorSp
     Args:
         learned: (K, d + 1, d + 1) augmented generators.
         true: (r, d + 1, d + 1) generators of the true algebra.
+
+    Returns:
+        `GeneratorSpectrum` (singular values and principal cosines).
 
     Raises:
         ValueError: for shapes that do not match.
@@ -586,6 +581,9 @@ def certify_quantities(W: torch.Tensor, b: torch.Tensor, system: ODESystem, *, s
         span: recognise the span's echelon basis instead of each C_k.
         rank: how many singular directions span the learned space (default: all K).
         max_denominator, tol: the rounding.
+
+    Returns:
+        One `CertifiedQuantity` per recognised quantity (exact form, D_t C, certified or not).
 
     Raises:
         ValueError: for shapes that do not match the system or ``max_denominator`` < 1.

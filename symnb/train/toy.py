@@ -198,7 +198,9 @@ class TrainResult:
         status: "ok" or "diverged".
         history: per term ("mse", active terms, "total"), its value at every step.
         theta: final theta (at divergence: theta when it happened).
-        train_mse, test_mse, extrap_mse: MSE of the final model on the three sets (clean targets for test/extrap).
+        train_mse: MSE of the final model on the training set.
+        test_mse: the same on the test set (clean targets).
+        extrap_mse: the same on the extrapolation set (clean targets).
         param_error: ||theta - theta*||_2.
         wall_time: seconds for the training loop (batched: the batch's time / batch size);
             time_per_step: wall_time / steps taken.
