@@ -72,6 +72,8 @@ def test_penalty_and_symmetry_ansatz_accept_user_symbols_and_names():
     by_name = conservation_penalty(V, lv, values={"delta": 0.3, "gamma": 0.7})
     by_symbol = conservation_penalty(V, lv, values={sp.Symbol("delta"): 0.3, sp.Symbol("gamma"): 0.7})
     assert by_name.expr == by_symbol.expr
+    assert textbook_system("harmonic_oscillator", {sp.Symbol("omega"): 2}) == textbook_system("harmonic_oscillator",
+                                                                                              {"omega": 2})
 
 
 def test_trivial_and_plural_integrals_are_refused():

@@ -24,6 +24,7 @@ t = sp.Symbol("t", real=True)
 def _finish(system: ODESystem, values: Mapping[str, float] | None) -> ODESystem:
     if not values:
         return system
+    values = {getattr(k, "name", k): v for k, v in values.items()}  # names or Symbols, matched by name
     by_name = {p.name: p for p in system.parameters}
     unknown = sorted(set(values) - set(by_name))
     if unknown:
@@ -188,7 +189,7 @@ def textbook_system(name: str, values: Mapping[str, float] | None = None) -> ODE
 
     Args:
         name: one of `SYSTEMS`.
-        values: parameter name -> number (e.g. ``{"omega": 1}``); None keeps them symbolic.
+        values: parameter name (or Symbol) -> number (e.g. ``{"omega": 1}``); None keeps them symbolic.
 
     Returns:
         The `ODESystem`.

@@ -133,7 +133,24 @@ def quadratic_integrals(system: ODESystem, *, time_budget: float = 30.0) -> Quad
             found = first_integrals(system, Polynomial(2), budget_s=time_budget, throw=False)
     except BudgetExceeded:
         return QuadraticIntegrals(system, (), False, f"time budget {time_budget} s ran out")
-    return QuadraticIntegrals(system, tuple(i.expr for i in found), found.complete, found.reason)
+    return QuadraticIntegrals(system, _echelon(found, system.states), found.complete, found.reason)
+
+
+def _echelon(found, x: Sequence[sp.Symbol]) -> tuple[sp.Expr, ...]:
+    """The span of the found integrals in its canonical basis over the monomials (x_i x_j for i <= j, then x_i):
+    the basis sympy's ``nullspace`` gives (identity on the free coefficients, leading coefficient 1), so the
+    oracle generators of chapter 8 do not depend on how the engine chose its basis."""
+    monomials = [x[i] * x[j] for i in range(len(x)) for j in range(i, len(x))] + list(x)
+    if not len(found):
+        return ()
+    rows = [[sp.Poly(i.expr, *x).coeff_monomial(m) for m in monomials] for i in found]
+    reduced, pivots = sp.Matrix(rows)[:, ::-1].rref(simplify=True)
+    out = []
+    for r in reversed(range(len(pivots))):  # pivots from the right = the free coefficients, in increasing order
+        vector = list(reduced.row(r))[::-1]
+        vector = [v / next(w for w in vector if w != 0) for v in vector]
+        out.append(sp.expand(sum(sp.simplify(v) * m for v, m in zip(vector, monomials))))
+    return tuple(out)
 
 
 def quadratic_coefficients(quantity: sp.Expr, states: Sequence[sp.Symbol]) -> tuple[torch.Tensor, torch.Tensor]:
