@@ -441,10 +441,10 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
                         "typo" if lit == "nonzero" else "holds"))
     exact_err, truncated_err = solution_map_errors(cfg)
     rows.append(Verdict("eq 12", "exp(eps X) as a Lie series", "its eps^2 terms are non-zero (see eq 23); the exact "
-                        f"flow of X, integrated numerically, maps a solution to a solution (error < 1e-8: {exact_err < 1e-8})",
+                        f"flow of X, integrated numerically, maps a solution to a solution (error {_bound(exact_err, 1e-8)})",
                         "holds" if exact_err < 1e-8 else "wrong"))
     rows.append(Verdict("eq 13", "transformed system has the same form", f"exact flow of eq 22: max error "
-                        f"< 1e-8: {exact_err < 1e-8}", "holds" if exact_err < 1e-8 else "wrong"))
+                        f"{_bound(exact_err, 1e-8)}", "holds" if exact_err < 1e-8 else "wrong"))
     rows.append(Verdict("eq 14", "x_bar - integral of f is conserved", "true for any ODE by integrating "
                         "along one solution; uses no symmetry, and F_i depends on the solution's constant",
                         "holds with a caveat"))
@@ -458,7 +458,7 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
     q_const = is_zero(sp.diff(q, z))
     sym = g_check.holds
     rows.append(Verdict("eq 21", "T = c1 t + c2, Z = c1 cos atanh(sin)/theta1 + c3 cos",
-                        f"paper's generator annihilates eq 19: {sym}; matches SymPy's solution up to a constant "
+                        f"paper's generator {'annihilates' if sym else 'does not annihilate'} eq 19; matches SymPy's solution up to a constant "
                         f"multiple of cos (d/dz of the ratio: {q_const})",
                         "holds" if sym and dT == 0 and q_const == "zero" else "wrong"))
     rows.append(Verdict("eq 22", "generator X", "same as eq 21", "holds" if sym else "wrong"))
@@ -472,18 +472,18 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
                         "holds" if uniq.unique else "wrong"))
     t2, z2 = lie_series_vs_truncation()
     rows.append(Verdict("eq 23", "t_bar = c2 eps + (c1 eps + 1) t, z_bar = z + eps Z",
-                        f"exp(eps X)(t) has eps^2 coefficient {t2}; the printed map is the first-order "
+                        f"exp(eps X)(t) has eps^2 coefficient {_plain(t2)}; the printed map is the first-order "
                         f"truncation and maps a solution {truncated_err:.1e} away from any solution "
                         f"(exact flow: < 1e-8)",
                         "wrong" if (t2 != 0 or z2 != 0) and truncated_err > 1e3 * exact_err else "holds"))
     antider = is_zero(sp.diff(printed.eq24_antiderivative, t) - printed.eq24_lhs)
     reused = reused_constant_drifts(cfg)
     d = reused.drifts
-    cbar = sp.sstr(transformed_constant())
+    cbar = _plain(transformed_constant())
     rows.append(Verdict("eq 24", "cos(asin(tanh u)) = d/dt atan(sinh u)/theta1, with z_bar's solution 'the same "
                         "as that of z' (same c)", f"the identity holds (difference: {antider}); but the image of "
                         f"the solution with constant c under exp(eps X) has c_bar = {cbar}, not c (X(c) = "
-                        f"{sp.sstr(constant_rate())}), so eq 24 reuses the wrong constant for eps != 0",
+                        f"{_plain(constant_rate())}), so eq 24 reuses the wrong constant for eps != 0",
                         "holds with a caveat" if antider == "zero" and d[("exact", "c_bar")] < 1e-9 else
                         ("holds" if antider == "zero" else "wrong")))
     f0, f1 = conserved_F(True), conserved_F(False)
@@ -493,20 +493,31 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
     drift = F_drift(cfg, cfg.z0s[-1], cfg.eps)
     rows.append(Verdict("eq 25 (eps != 0)", "F conserved, dF/dt = dF/dt_bar", f"D_t F is {f1.status} (O(eps)); "
                         f"drift {drift:.2e} at eps = {cfg.eps}; dt_bar/dt = c1 eps + 1, not 1. The failure comes from "
-                        f"the reused c (eq 24): with c_bar, F along the exact image drifts < 1e-9: "
-                        f"{d[('exact', 'c_bar')] < 1e-9} (with c: {d[('exact', 'c')]:.1e}; eq 23's map with c_bar: "
+                        f"the reused c (eq 24): with c_bar, F along the exact image drifts "
+                        f"{_bound(d[('exact', 'c_bar')], 1e-9)} (with c: {d[('exact', 'c')]:.1e}; eq 23's map with c_bar: "
                         f"{d[('printed', 'c_bar')]:.1e})",
                         "holds" if f1.conserved else "wrong"))
     checks = closed_form_domain(cfg)
     inside_ok = all(ch.max_error < 1e-8 for ch in checks if ch.in_domain)
     outside_bad = all(ch.max_error > 1e-3 for ch in checks if not ch.in_domain)
     rows.append(Verdict("claim §3.1 (closed form)", "z = (asin(tanh(theta1 (c + t))) - theta2)/theta1 solves eq 2",
-                        f"matches a float64 dopri5 solve (< 1e-8: {inside_ok}) for |theta1 z0 + theta2| < pi/2; "
-                        f"for a state past the equilibrium it describes another solution (error > 1e-3: "
-                        f"{outside_bad}): asin only reaches the principal branch",
+                        f"matches a float64 dopri5 solve ({'error < 1e-8' if inside_ok else 'error >= 1e-8 somewhere'}) for |theta1 z0 + theta2| < pi/2; "
+                        f"for a state past the equilibrium it describes another solution ({'error > 1e-3' if outside_bad else 'error <= 1e-3 somewhere'}"
+                        f"): asin only reaches the principal branch",
                         "holds with a caveat" if inside_ok and outside_bad else ("holds" if inside_ok else "wrong")))
     return rows
 
+
+
+def _bound(value: float, limit: float) -> str:
+    """A rounding-level value in words, as a bound (its digits vary by CPU): "< 1e-08" or ">= 1e-08"."""
+    return f"< {limit:.0e}" if value < limit else f">= {limit:.0e} ({value:.1e})"
+
+
+def _plain(expr) -> str:
+    """An expression as plain text for a verdict cell: ``^`` for powers and ``·`` for products, so that the
+    Markdown of a table cell cannot read a ``*`` as emphasis."""
+    return sp.sstr(expr).replace("**", "^").replace("*", "·")
 
 def verdicts() -> tuple[Verdict, ...]:
     """The chapter's audit rows at the book's reference configuration (the interface of `symnb.chapters`)."""

@@ -441,43 +441,57 @@ def read_results(path: str | Path | None = None):
 
 
 def verdicts() -> tuple[Verdict, ...]:
-    """Chapter 8's audit rows: the related work this chapter reproduces, judged for Neural ODEs of Hao's kind."""
+    """Chapter 8's audit rows: the related work this chapter reproduces, judged for Neural ODEs of Hao's kind.
+
+    Neither row can be "wrong": ECF is not run here, and Noether's Razor is run without its ELBO (unit-norm
+    generators instead), so a shortfall is "not supported here" with the settings, never a refutation.
+    """
     rows = [Verdict(
         "claim ECF (related work)",
         "ECF: an encoder extracts conserved quantities from the input, a decoder corrects a neural operator's "
         "prediction so that they are conserved strictly; universal across PDEs",
-        "applies only where the conserved quantity is known before training and restorable by a correction "
-        "(spatial integrals of a PDE field, such as mass); Hao's toy dz/dt = sigma(theta1 z + theta2) is a 1-D "
-        "autonomous flow, so its only integrals depend on t (eq 25's F, chapter 1) and the state carries nothing "
-        "to encode; for Hamiltonian Neural ODEs the invariants are nonlinear in the state and must first be "
-        "derived (quadratic_integrals) or learned (this chapter) before a decoder or projection can enforce them",
-        "holds with a caveat")]
+        "argument only, nothing is run here: ECF needs the conserved quantity known before training and "
+        "restorable by a correction (spatial integrals of a PDE field, such as mass); Hao's toy dz/dt = "
+        "sigma(theta1 z + theta2) is a 1-D autonomous flow whose only integrals depend on t (eq 25's F, chapter 1), "
+        "and the oscillators' invariants are nonlinear in the state and must first be derived (quadratic_integrals) "
+        "or learned (this chapter). Running ECF's encoder-decoder on this chapter's oscillators, against the same "
+        "four models and seeds, would decide it",
+        "inconclusive")]
     try:
         frame = read_results()
     except ValueError:
         return tuple(rows)
-    parts = []
+    frame = frame.sort_values("n")
+    parts, full_everywhere, vanilla_wins = [], True, []
     for _, r in frame.iterrows():
+        n, dim, seeds = int(r.n), int(r.oracle_dim), int(r.seeds)
         ratio = r["hnn_learned.test.gmean"] / r["hnn_oracle.test.gmean"]
-        parts.append(f"n={int(r.n)}: {int(r['learned.full_span_seeds'])} of {int(r.seeds)} seeds learn the full "
-                     f"span (rank {int(r.oracle_dim)}, min cos > 0.9), the lowest-loss seed has rank "
-                     f"{int(r['learned.best_rank'])} and min cos {r['learned.best_min_cosine']:.2f}, test MSE "
-                     f"learned/oracle {ratio:.2f}")
+        full = int(r["learned.full_span_seeds"])
+        best_full = int(r["learned.best_rank"]) == dim and r["learned.best_min_cosine"] > 0.9
+        full_everywhere &= full == seeds and best_full and ratio < 1.25
+        parts.append(f"n = {n}: {full} of {seeds} seeds learn the full span (rank {dim}, min cos > 0.9); the "
+                     f"lowest-loss seed has rank {int(r['learned.best_rank'])} of {dim} (min cos "
+                     f"{r['learned.best_min_cosine']:.2f}); test MSE learned/oracle {ratio:.2f}")
+        for held in ("test", "test_wider", "test_moved"):
+            hamiltonian = min(r[f"{m}.{held}.gmean"] for m in ("hnn", "hnn_oracle", "hnn_learned"))
+            if r[f"vanilla.{held}.gmean"] < hamiltonian:
+                vanilla_wins.append((n, held, r[f"vanilla.{held}.gmean"], hamiltonian))
+    one = frame.iloc[0]
+    settings = (f"torch on a CPU, {int(one.steps)} Adam steps, width {int(one.width)}, {int(one.samples)} group "
+                f"samples, {int(one.seeds)} seeds, unit-norm generators instead of their ELBO, K given")
+    wins = "; ".join(f"n = {n} {held}: {v:.2e} vs best Hamiltonian {h:.2e}" for n, held, v, h in vanilla_wins)
     cert = int(frame["learned.certified"].sum())
     total = int(frame["learned.recognised"].sum())
-    aligned = [int(r.n) for _, r in frame.iterrows() if r["learned.best_min_cosine"] > 0.9]
-    one = frame[frame["n"] == 1]
-    reproduced = len(one) == 1 and 1 in aligned
     rows.append(Verdict(
         "claim Noether's Razor (related work)",
         "conserved quantities and the U(n) symmetry are learned from data, without collapse, matching the "
         "oracle's accuracy",
-        f"in torch on a CPU, with unit-norm generators instead of their ELBO (K given): {'; '.join(parts)}; "
-        f"u(n) span reached by the lowest-loss seed (min cos > 0.9) for n in {aligned}; {cert} of {total} "
-        "recognised quantities certified by symnb's symbolic check",
-        "holds with a caveat" if reproduced else "wrong"))
+        f"settings: {settings}. {'; '.join(parts)}. The plain vanilla vector field has lower held-out error than "
+        f"every Hamiltonian model in {len(vanilla_wins)} of {3 * len(frame)} (n, held-out set) cases ({wins}). "
+        f"{cert} of {total} recognised quantities certified by symnb's symbolic check. Their ELBO, networks and "
+        "step budget (the GPU spec) would decide it",
+        "holds" if full_everywhere else "not supported here"))
     return tuple(rows)
-
 
 
 def spectrum_frame(result: ExperimentResult):
