@@ -38,7 +38,7 @@ from ..neural.learned_cq import (FULL_TURN, MODELS, REGULARIZERS, SymmetrizedHNN
 __all__ = ["TEST_SETS", "EXPERIMENT_DEFAULTS", "Transitions", "oscillator_data", "oracle_generators",
            "ExperimentResult", "run_experiment", "summary_frame", "result_record", "CollapseResult",
            "COLLAPSE_REGULARIZERS", "circle_change", "collapse_experiment", "RESULTS_CSV", "read_results",
-           "verdicts", "spectrum_frame", "collapse_frame", "figure", "certificate_frame", "oracle_frame",
+           "verdicts", "sweep_frame", "spectrum_frame", "collapse_frame", "figure", "certificate_frame", "oracle_frame",
            "PARAMETERS"]
 
 # name -> (q scale, p scale, q shift): their three test sets
@@ -240,18 +240,42 @@ def _ci(values: Sequence[float]) -> tuple[float, float, float]:
     return 10 ** mean, 10 ** (mean - half), 10 ** (mean + half)
 
 
-def summary_frame(result: ExperimentResult):
+def summary_frame(result: ExperimentResult, *, formatted: bool = True):
     """A pandas DataFrame: one row per (model, set) with the geometric-mean one-step MSE over seeds and its 95%
-    t-interval (on log10)."""
+    t-interval (on log10).
+
+    Args:
+        formatted: True (for display): numbers as strings with 3 significant digits, the precision a trained loss
+            supports across CPUs and thread counts (the digits beyond vary with the order of float reductions,
+            amplified over hundreds of Adam steps); the interval as one "[low, high]" column. False: floats.
+    """
     import pandas as pd
     rows = []
     for kind, sets in result.mse.items():
         for name, values in sets.items():
             mean, low, high = _ci(values)
-            rows.append({"model": kind, "set": name, "MSE (geometric mean)": mean, "95% CI low": low,
-                         "95% CI high": high,
-                         "seeds": len(values)})
+            if formatted:
+                rows.append({"model": kind, "set": name, "MSE (geometric mean)": f"{mean:.3g}",
+                             "95% CI": f"[{low:.3g}, {high:.3g}]"})
+            else:
+                rows.append({"model": kind, "set": name, "MSE (geometric mean)": mean, "95% CI low": low,
+                             "95% CI high": high, "seeds": len(values)})
     return pd.DataFrame(rows)
+
+
+def sweep_frame(table):
+    """The committed sweep reduced to what the text discusses (the full table stays in the CSV): per n, the true
+    dimension n^2, how many seeds learn the full span, the restart seed's rank and smallest cosine, and how many
+    of its recognised quantities are certified."""
+    import pandas as pd
+    rows = []
+    for _, r in table.sort_values("n").iterrows():
+        rows.append({"n": int(r.n), "n^2": int(r.oracle_dim),
+                     "seeds with full span": f"{int(r['learned.full_span_seeds'])} of {int(r.seeds)}",
+                     "restart seed: rank": int(r["learned.best_rank"]),
+                     "restart seed: min cos": f"{r['learned.best_min_cosine']:.2f}",
+                     "certified": f"{int(r['learned.certified'])} of {int(r['learned.recognised'])}"})
+    return pd.DataFrame(rows).set_index("n")
 
 
 def result_record(result: ExperimentResult) -> dict:
@@ -501,9 +525,11 @@ def spectrum_frame(result: ExperimentResult):
     rows = []
     train = result.mse.get("hnn_learned", {}).get("train", (float("nan"),) * len(result.seeds))
     for seed, sv, cos, loss in zip(result.seeds, result.singular_values, result.cosines, train):
-        row = {"seed": seed, "train MSE": loss, **{f"s{i + 1}": v for i, v in enumerate(sv)},
+        # 3 significant digits for a trained loss, 2 decimals for singular values and cosines: the digits beyond
+        # depend on the CPU's float reductions (see summary_frame)
+        row = {"seed": seed, "train MSE": f"{loss:.3g}", **{f"s{i + 1}": f"{v:.2f}" for i, v in enumerate(sv)},
                "rank (largest gap)": spectrum_rank(sv), "expected": len(result.oracle),
-               "min cos to true span": min(cos) if cos else float("nan")}
+               "min cos to true span": f"{min(cos):.2f}" if cos else "n/a"}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -522,10 +548,11 @@ def collapse_frame(result: CollapseResult):
         for i, seed in enumerate(result.seeds):
             start, final = result.initial_norm[reg][i], result.norm[reg][i]
             cos = result.cosine[reg][i]
-            rows.append({"regularizer": reg, "seed": seed, "initial norm": start, "final norm": final,
-                         "collapsed (< 0.1 x initial)": final < 0.1 * start, "|cos| with rotation": cos,
-                         "aligned (> 0.95)": cos > 0.95, "H change around circles": result.circle_change[reg][i],
-                         "train MSE": result.train_mse[reg][i], "lowest loss": i == best})
+            # trained numbers at 3 significant digits (cosines at 2 decimals), yes/no in words
+            rows.append({"regularizer": reg, "seed": seed, "final / initial norm": f"{final / start:.3g}",
+                         "collapsed": "yes" if final < 0.1 * start else "no", "|cos| with rotation": f"{cos:.2f}",
+                         "H change on circles": f"{result.circle_change[reg][i]:.3g}",
+                         "train MSE": f"{result.train_mse[reg][i]:.3g}", "lowest loss": "yes" if i == best else ""})
     return pd.DataFrame(rows)
 
 
@@ -533,7 +560,7 @@ def figure(result: ExperimentResult, table=None):
     """Left: one-step MSE per model and set, geometric mean and 95% CI over seeds.  Right: the learned spectrum per n
     from the committed sweep ``table`` (mean singular values; dashed: U(n)'s n^2)."""
     import matplotlib.pyplot as plt
-    frame = summary_frame(result)
+    frame = summary_frame(result, formatted=False)
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     sets = [s for s in ["train", *TEST_SETS]]
     kinds = list(result.mse)
@@ -570,12 +597,19 @@ def oracle_frame(n: int):
     from ..core.integrals import conservation_check
     system = isotropic_oscillators(n, {"omega": 1})
     found = quadratic_integrals(system)
-    return pd.DataFrame([{"C": str(q), "D_t C": str(conservation_check(q, system).derivative),
-                          "certified": conservation_check(q, system).conserved} for q in found.quantities])
+    checks = [(q, conservation_check(q, system)) for q in found.quantities]
+    return pd.DataFrame([{"C": _plain(q), "D_t C": _plain(c.derivative), "certified": "yes" if c.conserved else "no"}
+                         for q, c in checks])
+
+
+def _plain(expr) -> str:
+    """An expression as a reader writes it: ``^`` for powers, ``·`` for products."""
+    return str(expr).replace("**", "^").replace("*", "·")
 
 
 def certificate_frame(result: ExperimentResult):
     """The best-fitting seed's learned span, recognised as exact quadratics, with symnb's verdict (DataFrame)."""
     import pandas as pd
-    return pd.DataFrame([{"recognised C": q, "symbolic check": s, "coefficient change < 0.05": r < 0.05}
+    return pd.DataFrame([{"recognised C": _plain(q), "symbolic check": s,
+                          "coefficient change < 0.05": "yes" if r < 0.05 else "no"}
                          for q, s, r in result.certificates])
