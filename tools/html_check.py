@@ -150,13 +150,16 @@ _LAYOUT_JS = r"""
     const text = (el.innerText || el.textContent || el.getAttribute('src') || '').trim().replace(/\s+/g, ' ');
     return d + (text ? ' "' + text.slice(0, 60) + '"' : '');
   };
-  const exempt = (el) => el.closest('.cell_input, .highlight, nav, .headerlink, .toggle-details, details:not([open])');
+  // code input scrolls by convention; MathJax's assistive MathML is clipped on purpose (screen readers only)
+  const exempt = (el) => el.closest('.cell_input, .highlight, nav, .headerlink, .toggle-details, details:not([open]), '
+                                    + 'mjx-assistive-mml');
   const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   const seen = new Set();
   for (const el of art.querySelectorAll('*')) {
     if (exempt(el) || !visible(el)) continue;
     const cs = getComputedStyle(el);
-    if (['auto', 'scroll', 'hidden', 'clip'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 2
+    // overflow does not apply to inline boxes (inline math's italic overhang is not clipped)
+    if (!cs.display.startsWith('inline') && ['auto', 'scroll', 'hidden', 'clip'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 2
         && el.clientWidth > 0) {
       out.push(['overflow', describe(el), el.scrollWidth, el.clientWidth]);
       el.querySelectorAll('*').forEach((c) => seen.add(c));
@@ -277,6 +280,7 @@ def _pages(root: Path) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
+    sys.stdout.reconfigure(errors="replace")  # MathJax's text holds mathematical letters outside the BMP
     root = Path(argv[1] if len(argv) > 1 else "_build/html")
     problems, n = check_site(root)
     layout = check_layout(root, _pages(root))

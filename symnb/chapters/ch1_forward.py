@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import re
+
 import sympy as sp
 import torch
 
@@ -21,7 +23,7 @@ from ..core.bridge import evaluate, integrate, to_torch
 from ..core.ode import ODESystem, total_derivative
 from ..printed import forward as printed
 
-__all__ = ["cosine_model", "Comparison", "general_condition", "ansatz_condition", "symmetry_solution",
+__all__ = ["broken_latex", "broken_math", "comparison_display", "cosine_model", "Comparison", "general_condition", "ansatz_condition", "symmetry_solution",
            "paper_generator", "closed_form_check", "ClosedFormCheck", "lie_series_vs_truncation", "solution_map_errors",
            "conserved_F", "first_integral", "forward_verdicts", "ForwardConfig", "figure_data", "FigureData",
            "UniquenessCheck", "uniqueness_check", "transformed_constant", "ReusedConstant", "reused_constant_drifts",
@@ -518,6 +520,109 @@ def _plain(expr) -> str:
     """An expression as plain text for a verdict cell: ``^`` for powers and ``·`` for products, so that the
     Markdown of a table cell cannot read a ``*`` as emphasis."""
     return sp.sstr(expr).replace("**", "^").replace("*", "·")
+
+
+# --------------------------------------------------------------------- long formulas, broken for the page
+def broken_latex(expr, lhs: str = "", width: int = 55) -> str:
+    """LaTeX of ``lhs = expr`` broken over lines of about ``width`` glyphs (an ``aligned`` block), so
+    that a long display equation fits the book's text column instead of running off its right edge.
+
+    A sum breaks between its terms; a term that is still too long breaks between its factors (a long factor that
+    is itself a sum breaks inside ``\\bigl( ... \\bigr)``).  A matrix is shown one entry per line.  Used by the
+    notebooks of chapters 1-4 for every long formula they display.
+
+    Args:
+        expr: a SymPy expression, equation (``Eq``) or matrix.
+        lhs: LaTeX of the left-hand side (empty: ``expr`` alone).
+        width: the line length, in glyphs shown (about 60 fit the column at 1280 px).
+
+    Returns:
+        LaTeX (for ``IPython.display.Math``).
+    """
+    if isinstance(expr, sp.Equality) and expr.rhs == 0:  # a long left side "= 0": break it, "= 0" at the end
+        lines = _lines(expr.lhs, width)
+        return r"\begin{aligned}& " + r" \\ &\quad ".join(lines) + r" = 0\end{aligned}"
+    if isinstance(expr, sp.Equality):
+        lhs, expr = (lhs + " " if lhs else "") + sp.latex(expr.lhs), expr.rhs
+    if isinstance(expr, sp.MatrixBase):
+        name = lhs or "v"
+        rows = [rf"{name}_{{{i + 1}}} &= " + r" \\ &\quad ".join(_lines(e, width)) for i, e in enumerate(expr)]
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+    lines = _lines(sp.sympify(expr), width)
+    head = f"{lhs} &= " if lhs else "& "
+    return r"\begin{aligned}" + head + r" \\ &\quad ".join(lines) + r"\end{aligned}"
+
+
+def comparison_display(cmp: Comparison, width: int = 55) -> tuple:
+    """A printed-vs-derived comparison for the page: both sides broken over lines (`broken_math`) and their
+    difference, as display objects (``display(*comparison_display(cmp))``)."""
+    from IPython.display import Markdown
+    return (Markdown(f"**{cmp.eq}, printed** (= 0):"), broken_math(cmp.paper, width=width),
+            Markdown("**derived by symnb** (= 0):"), broken_math(cmp.derived, width=width),
+            Markdown(f"**printed minus derived, simplified:** ${sp.latex(cmp.difference)}$"))
+
+
+def broken_math(expr, lhs: str = "", width: int = 55):
+    """`broken_latex` as an ``IPython.display.Math`` object (display it)."""
+    from IPython.display import Math
+    return Math(broken_latex(expr, lhs, width))
+
+
+def _visible(tex: str) -> int:
+    """About how many glyph widths a LaTeX string takes: sizing commands none, ``\\frac{a}{b}`` the wider of a
+    and b, other commands two (a Greek letter with its spacing, or half a function name), braces none."""
+    while True:  # innermost fractions first: \frac{a}{b} -> the longer of a, b
+        new = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: max(m.group(1), m.group(2), key=len), tex)
+        if new == tex:
+            break
+        tex = new
+    tex = re.sub(r"\\(left|right|bigl|bigr|operatorname|quad)", "", tex)
+    return len(re.sub(r"\\[A-Za-z]+", "xx", re.sub(r"[{}^_ ]", "", tex)))
+
+
+def _pieces(expr, width: int) -> list[str]:
+    terms = expr.as_ordered_terms() if isinstance(expr, sp.Add) else [expr]
+    out = []
+    for i, term in enumerate(terms):
+        neg = term.could_extract_minus_sign()
+        body = -term if neg else term
+        sign = "- " if neg else ("+ " if i else "")
+        tex = sp.latex(body)
+        if _visible(tex) <= width or not isinstance(body, sp.Mul):
+            out.append(sign + tex)
+            continue
+        num, den = sp.fraction(body)
+        chunk = sign + (rf"\frac{{1}}{{{sp.latex(den)}}}" if den != 1 else "")
+        for factor in sp.Mul.make_args(num):
+            ftex = sp.latex(factor)
+            if isinstance(factor, sp.Add) and _visible(ftex) > width:
+                inner = _pieces(factor, width)
+                inner[0], inner[-1] = chunk + r" \bigl(" + inner[0], inner[-1] + r"\bigr)"
+                out.extend(inner[:-1])
+                chunk = inner[-1]
+                continue
+            if isinstance(factor, sp.Add):
+                ftex = rf"\left({ftex}\right)"
+            if _visible(chunk) > 2 and _visible(chunk) + _visible(ftex) > width:
+                out.append(chunk)
+                chunk = ftex
+            else:
+                chunk = f"{chunk} {ftex}"
+        out.append(chunk)
+    return out
+
+
+def _lines(expr, width: int) -> list[str]:
+    lines, current = [], ""
+    for piece in _pieces(expr, width):
+        if current and _visible(current) + _visible(piece) > width:
+            lines.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    lines.append(current)
+    return lines
+
 
 def verdicts() -> tuple[Verdict, ...]:
     """The chapter's audit rows at the book's reference configuration (the interface of `symnb.chapters`)."""

@@ -23,9 +23,16 @@ def _hurts(e: Effect) -> bool:
     return e.stat.n_finite < e.stat.n or (bool(e.paired) and all(r > _HURT for r in e.paired))
 
 
+#: Axis labels of the metrics a sweep table carries (all are dimensionless mean squares).
+_METRIC_LABEL = {"test_mse": "held-out MSE", "extrap_mse": "extrapolation MSE", "train_mse": "training MSE",
+                 "param_error": "|theta - theta*|"}
+
+
 def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequence[str] = ABLATION_GROUPS):
-    """One panel per factor: the metric (mean ± std over seeds) against the factor's level (log x), one line
-    per group, the group's baseline as a dashed line of the same colour.
+    """One panel per factor: the metric (mean over seeds, bars from the smallest to the largest seed, which stay
+    positive on the log axis) against the factor's level (log x), one line per group, the group's baseline as a
+    dashed line of the same colour.  Two panels per row at 7.2 in, so that its 10 pt text stays >= 9 pt at the
+    book's column width.
 
     Returns:
         The matplotlib Figure (the caller shows and closes it).
@@ -34,33 +41,35 @@ def plot_effects(effects: Sequence[Effect], metric: str, *, group_label: Sequenc
 
     factors = list(dict.fromkeys(e.factor for e in effects))
     groups = list(dict.fromkeys(e.group for e in effects))
-    ncol = min(3, len(factors))
+    ncol = min(2, len(factors))
     nrow = -(-len(factors) // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 3.2 * nrow + 0.8), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 2.3 * nrow + 0.9), squeeze=False, sharey=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, f in zip(axes.flat, factors):
         for gi, g in enumerate(groups):
             es = [e for e in effects if e.factor == f and e.group == g]
             colour = colours[gi % len(colours)]
-            label = ", ".join(f"{k}={v}" for k, v in zip(group_label, g))
-            _ = ax.errorbar([e.level for e in es], [e.stat.mean for e in es], yerr=[e.stat.std for e in es],
-                            marker="o", ms=3, capsize=2, color=colour, label=label)
+            label = ", ".join(f"{k} = {v}" for k, v in zip(group_label, g))
+            means = [e.stat.mean for e in es]
+            bars = [[m - e.stat.min for m, e in zip(means, es)], [e.stat.max - m for m, e in zip(means, es)]]
+            _ = ax.errorbar([e.level for e in es], means, yerr=bars, marker="o", ms=3, capsize=2, color=colour,
+                            label=label)
             if es:
                 _ = ax.axhline(es[0].baseline.mean, color=colour, ls="--", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        _ = ax.set_title(f"weight {f}", fontsize=11)
-        _ = ax.set_xlabel(f)
+        _ = ax.set_title(f"weight {f} alone", fontsize=10)
+        _ = ax.set_xlabel(f"{f} (dimensionless)")
     for ax in axes[:, 0]:
-        _ = ax.set_ylabel(metric)
+        _ = ax.set_ylabel(_METRIC_LABEL.get(metric, metric))
     for ax in list(axes.flat)[len(factors):]:
         ax.set_visible(False)
-    # one shared legend below the panels, at a readable size (inside a small panel it covered the data)
+    # one shared legend below the panels (inside a small panel it covered the data)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    ncol_legend = min(len(labels), 3) or 1
+    ncol_legend = min(len(labels), 2) or 1
     _ = fig.legend(handles, labels, loc="lower center", ncol=ncol_legend, fontsize=10, frameon=False)
     rows_legend = -(-len(labels) // ncol_legend)
-    fig.tight_layout(rect=(0, 0.035 * rows_legend + 0.02, 1, 1))
+    fig.tight_layout(rect=(0, 0.028 * rows_legend + 0.01, 1, 1))
     return fig
 
 
