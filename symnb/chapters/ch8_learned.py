@@ -255,8 +255,8 @@ def summary_frame(result: ExperimentResult, *, formatted: bool = True):
         for name, values in sets.items():
             mean, low, high = _ci(values)
             if formatted:
-                rows.append({"model": kind, "set": name, "MSE (geometric mean)": f"{mean:.3g}",
-                             "95% CI": f"[{low:.3g}, {high:.3g}]"})
+                rows.append({"model": kind, "set": name, "MSE (geometric mean)": f"{mean:.2e}",
+                             "95% CI": f"[{low:.2e}, {high:.2e}]"})
             else:
                 rows.append({"model": kind, "set": name, "MSE (geometric mean)": mean, "95% CI low": low,
                              "95% CI high": high, "seeds": len(values)})
@@ -527,7 +527,7 @@ def spectrum_frame(result: ExperimentResult):
     for seed, sv, cos, loss in zip(result.seeds, result.singular_values, result.cosines, train):
         # 3 significant digits for a trained loss, 2 decimals for singular values and cosines: the digits beyond
         # depend on the CPU's float reductions (see summary_frame)
-        row = {"seed": seed, "train MSE": f"{loss:.3g}", **{f"s{i + 1}": f"{v:.2f}" for i, v in enumerate(sv)},
+        row = {"seed": seed, "train MSE": f"{loss:.2e}", **{f"s{i + 1}": f"{v:.2f}" for i, v in enumerate(sv)},
                "rank (largest gap)": spectrum_rank(sv), "expected": len(result.oracle),
                "min cos to true span": f"{min(cos):.2f}" if cos else "n/a"}
         rows.append(row)
@@ -552,7 +552,7 @@ def collapse_frame(result: CollapseResult):
             rows.append({"regularizer": reg, "seed": seed, "final / initial norm": f"{final / start:.3g}",
                          "collapsed": "yes" if final < 0.1 * start else "no", "|cos| with rotation": f"{cos:.2f}",
                          "H change on circles": f"{result.circle_change[reg][i]:.3g}",
-                         "train MSE": f"{result.train_mse[reg][i]:.3g}", "lowest loss": "yes" if i == best else ""})
+                         "train MSE": f"{result.train_mse[reg][i]:.2e}", "lowest loss": "yes" if i == best else ""})
     return pd.DataFrame(rows)
 
 
