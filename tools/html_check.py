@@ -150,8 +150,8 @@ _LAYOUT_JS = r"""
     const text = (el.innerText || el.textContent || el.getAttribute('src') || '').trim().replace(/\s+/g, ' ');
     return d + (text ? ' "' + text.slice(0, 60) + '"' : '');
   };
-  // code input scrolls by convention; MathJax's assistive MathML is clipped on purpose (screen readers only)
-  const exempt = (el) => el.closest('.cell_input, .highlight, nav, .headerlink, .toggle-details, details:not([open]), '
+  // code cell input scrolls by convention (shell commands in the prose must fit); MathJax's assistive MathML is clipped on purpose (screen readers only)
+  const exempt = (el) => el.closest('.cell_input, nav, .headerlink, .toggle-details, details:not([open]), '
                                     + 'mjx-assistive-mml');
   const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   const seen = new Set();
