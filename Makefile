@@ -31,16 +31,16 @@ book: $(STAMP)
 ## All tests: unit tests, strict nbval against the stored outputs (and again for the training notebooks under
 ## other CPU kernels and 2 threads), warnings-as-errors book build, the reader's-eye check (layout in Chromium).
 ## The book build (which executes every notebook again) runs beside pytest, on the second core; its log is shown
-## in full only if it fails.
+## in full only if it fails.  The second execution (2 threads) starts after both, so that its threads do not
+## fight the build for a core (OpenMP threads that wait for each other on a busy machine run many times slower).
 test: $(STAMP)
 	@mkdir -p _build
 	@($(BIN)/jupyter-book build . -W -n --keep-going > _build/book-test.log 2>&1; echo $$? > _build/book-test.rc) & \
 	$(BIN)/python -m pytest tests/ notebooks/ --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) -q; \
-	tests=$$?; \
-	echo "second execution of the training notebooks under $(OTHER_CPU_ENV):"; \
+	tests=$$?; wait; book=$$(cat _build/book-test.rc); \
+	echo "second execution of the training notebooks under $(OTHER_CPU_ENV) (both cores, after the build):"; \
 	$(OTHER_CPU_ENV) $(BIN)/python -m pytest $(NBVAL_OTHER_CPU) --nbval --nbval-current-env \
 	    --nbval-sanitize-with $(SANITIZE) -q -p no:cacheprovider; other=$$?; \
-	wait; book=$$(cat _build/book-test.rc); \
 	if [ "$$book" != 0 ]; then cat _build/book-test.log; echo "book build (jupyter-book build . -W -n) FAILED"; \
 	else echo "book build (jupyter-book build . -W -n --keep-going) succeeded"; fi; \
 	$(BIN)/python tools/html_check.py _build/html; html=$$?; \
