@@ -1,5 +1,9 @@
-"""The audit page and the library agree: every (eq, verdict) row in book/audit/chN.md is what the code computes."""
+"""The audit page and the library agree: every (eq, verdict) row in book/audit/chN.md is what the code computes,
+and the tally the book prints (tools/book_ext.py) is the library's own count."""
+import importlib.util
 import re
+from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,14 @@ from symnb.core.audit import VERDICTS, Verdict, verdict_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW = re.compile(r"^\|\s*((?:eq|claim)[^|]*?)\s*\|.*\|\s*\**(holds with a caveat|holds|not supported here|inconclusive|wrong|typo)\**\s*\|")
+_spec = importlib.util.spec_from_file_location("book_ext", ROOT / "tools" / "book_ext.py")
+book_ext = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(book_ext)
+
+
+@lru_cache(maxsize=None)
+def library(key):
+    return tuple(chapter_verdicts(key))
 
 
 def page_rows(name):
@@ -25,7 +37,7 @@ def test_audit_page_matches_library(key):
     name = f"{key}.md"
     if not (ROOT / "book" / "audit" / name).exists():
         pytest.fail(f"book/audit/{name} is missing for registered chapter {key}")
-    computed = [(v.eq, v.verdict) for v in chapter_verdicts(key)]
+    computed = [(v.eq, v.verdict) for v in library(key)]
     assert computed, f"{CHAPTERS[key]}.verdicts() returned no rows"
     assert page_rows(name) == computed
 
@@ -34,7 +46,52 @@ def test_every_audit_file_has_a_chapter():
     files = {p.stem for p in (ROOT / "book" / "audit").glob("ch*.md")}
     assert files == set(CHAPTERS)
     audit = (ROOT / "book" / "audit.md").read_text()
-    assert re.findall(r"\{include\}\s+audit/(\S+)\.md", audit) == sorted(CHAPTERS)
+    assert sorted(re.findall(r"\{include\}\s+audit/(\S+)\.md", audit)) == sorted(CHAPTERS)
+
+
+def test_tally_is_the_library_count():
+    """The book's tally (computed from the audit pages at build time) equals the count of the library's verdicts,
+    related-work rows apart; both pages that show it use the directive, not typed numbers."""
+    want = {"paper": Counter(), "related work": Counter()}
+    for key in CHAPTERS:
+        for v in library(key):
+            want["related work" if "related work" in v.eq else "paper"][v.verdict] += 1
+    assert book_ext.tally() == want
+    table = book_ext.tally_markdown()
+    for verdict in VERDICTS:
+        line = next(l for l in table.splitlines() if l.startswith(f"| **{verdict}** |"))
+        assert line.split("|")[2].strip() == str(want["paper"][verdict])
+    for page in ("audit.md", "intro.md"):
+        assert "```{verdict-tally}" in (ROOT / "book" / page).read_text(), page
+
+
+def test_related_work_has_its_own_section():
+    audit = (ROOT / "book" / "audit.md").read_text()
+    head, _, related = audit.partition("## Related work")
+    assert related, "book/audit.md has no '## Related work' section"
+    for key in CHAPTERS:
+        rows = [v.eq for v in library(key)]
+        if any("related work" in r for r in rows):
+            assert f"audit/{key}.md" in related and f"audit/{key}.md" not in head, key
+
+
+def test_verdict_text_is_plain_words():
+    """Verdict cells are Markdown: no '*' for it to read as emphasis, no Python reprs (True, None, lists)."""
+    repr_like = re.compile(r"(?<![A-Za-z])(True|False|None)(?![A-Za-z])|\['|\[\d+, ")
+    for key in ("ch1", "ch2", "ch3", "ch4", "ch5", "ch8"):
+        for v in library(key):
+            for text in (v.finding,):
+                assert not repr_like.search(text), (key, v.eq, text)
+            # a '*' followed by a word character or '(' can open emphasis (c*c1 -> c<em>c1); a target's
+            # superscript star (z*, theta*) cannot, and the built pages are checked for <em> in cells too
+            assert not re.search(r"\*[\w(]", v.finding), (key, v.eq, v.finding)
+
+
+def test_one_claim_label_style():
+    style = re.compile(r"^(eq \d+( \(.+\))?|claim (§[\d.]+|[A-Z][\w' ]+)( \([^()]+\))?)$")
+    for key in ("ch1", "ch2", "ch3", "ch4", "ch5", "ch8"):
+        for v in library(key):
+            assert style.match(v.eq), (key, v.eq)
 
 
 def test_unknown_chapter_refused():

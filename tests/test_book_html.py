@@ -101,3 +101,62 @@ def test_site_check_reads_files(tmp_path):
 def test_empty_site_refused(tmp_path):
     with pytest.raises(ValueError, match=r"root='.*' holds no HTML pages: build the book first"):
         html_check.check_site(tmp_path)
+
+
+def test_emphasis_in_a_table_cell_is_reported():
+    """Markdown eats the '*' of a formula in a verdict cell: c*c1 - c2 + c3)*exp(...) becomes c<em>c1 ...</em>."""
+    found = problems(page("<table><tr><td>(c<em>c1 - c2 + c3)</em>exp(c1)</td></tr></table>"))
+    assert len(found) == 1 and "emphasis inside a table cell" in found[0]
+
+
+@pytest.mark.parametrize("href", ["https://github.com/symnb/symnb/issues/new", "https://mybinder.org/v2/gh/x",
+                                  "https://colab.research.google.com/github/x"])
+def test_link_to_a_placeholder_is_reported(href):
+    found = problems(page(f'<table></table><a href="{href}">repository</a>'))
+    assert len(found) == 1 and "link to a placeholder" in found[0]
+
+
+def test_layout_measurements_become_problems():
+    measured = [["overflow", 'div.math "printed minus derived"', 1210, 730],
+                ["wider", 'table "best_rank certified"', 905, 730],
+                ["img", "../_images/wide.png", 730.0, 1100],    # 11 in at 100 dpi shown 7.6 in wide: 6.9 pt
+                ["img", "../_images/fits.png", 640.0, 640]]     # 6.4 in at 100 dpi shown 6.7 in wide: 10.4 pt
+    found = html_check.layout_problems("notebooks/08.html", measured, dpi_of=lambda src: 100.0)
+    assert len(found) == 3, found
+    assert "content 1210 px wide in a box of 730 px" in found[0]
+    assert "element reaches 905 px, the text column is 730 px" in found[1]
+    assert "wide.png" in found[2] and "renders at 6.9 pt" in found[2]
+
+
+def test_png_dpi_is_read_from_the_file(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=(2, 1), dpi=72)
+    fig.savefig(tmp_path / "f.png", dpi=144)
+    plt.close(fig)
+    assert abs(html_check._png_dpi(tmp_path / "f.png") - 144) < 0.5
+    assert html_check._png_dpi(tmp_path / "missing.png") is None
+
+
+def test_built_book_has_no_placeholder_buttons():
+    """The book has no public repository yet: _config.yml must not turn on buttons that would link to one."""
+    import yaml
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    html = config.get("html", {})
+    assert not any(html.get(k) for k in ("use_repository_button", "use_issues_button", "use_edit_page_button"))
+    assert not any((config.get("launch_buttons") or {}).get(k) for k in ("binderhub_url", "colab_url",
+                                                                           "jupyterhub_url"))
+    assert html.get("use_download_button", True)
+
+
+@pytest.mark.skipif(html_check._chromium() is None, reason="no chromium installed (apt-get install -y chromium)")
+def test_layout_check_measures_a_real_page(tmp_path):
+    """In Chromium: a 2000 px equation box in a narrow column is reported; a page that fits is not."""
+    wide = tmp_path / "wide.html"
+    wide.write_text('<html><body><main style="width:600px"><div style="overflow-x:auto">'
+                    '<div style="width:2000px">x</div></div><p>fits</p></main></body></html>')
+    fits = tmp_path / "fits.html"
+    fits.write_text('<html><body><main style="width:600px"><p>fits</p></main></body></html>')
+    found = html_check.check_layout(tmp_path, [wide, fits])
+    assert len(found) == 1 and found[0].startswith("wide.html: content 2000 px wide in a box of 600 px"), found

@@ -67,3 +67,26 @@ def test_matched_k6_conserves_prq_only_per_sample():
     assert r.shared["P"] < 1e-9  # P has no v, w
     assert r.shared["Q"] > 1e-3 and r.shared["R"] > 1e-3
     assert min(r.k6_default.values()) > 1e-3
+
+
+def test_broken_latex_keeps_every_term_and_fits_the_width():
+    """A long sum is split between its terms, in order, with no line over the width (issue 19: equations that ran
+    off the page); a short one stays on one line; '= 0' equations keep their right side."""
+    xs = sp.symbols("x0:30")
+    expr = sum(x * sp.sin(x) for x in xs)
+    tex = fw.broken_latex(expr, "S", width=40)
+    lines = tex.removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}").split(r" \\ &\quad ")
+    assert len(lines) > 3 and all(fw._visible(line) <= 40 + 12 for line in lines)
+    found = [int(m) for m in __import__("re").findall(r"x_\{(\d+)\}", tex)]
+    order = [int(str(t.args[0])[1:]) if t.args[0].is_Symbol else int(str(t.args[1])[1:]) for t in expr.as_ordered_terms()]
+    assert found == [i for i in order for _ in (0, 1)]  # each x_i twice (x_i sin x_i), in SymPy's order
+    assert fw.broken_latex(xs[0] + xs[1], "y") == r"\begin{aligned}y &= x_{0} + x_{1}\end{aligned}"
+    assert fw.broken_latex(sp.Eq(expr, 0), width=40).endswith(r" = 0\end{aligned}")
+    assert fw.broken_latex(xs[0] - xs[1], "y") == r"\begin{aligned}y &= x_{0} - x_{1}\end{aligned}"
+
+
+def test_verdict_text_shows_products_in_words():
+    """ch1 eq 24 and ch3 eq 35 once lost their '*' to Markdown: the cells now write products with a middle dot."""
+    rows = {v.eq: v.finding for v in fw.verdicts()}
+    assert "c·c1 - c2 + c3" in rows["eq 24"] and "*" not in rows["eq 24"]
+    assert fw._plain(sp.Symbol("a") ** 2 * sp.Symbol("b")) == "a^2·b"

@@ -16,7 +16,7 @@ DEFAULT_REF = {"ch1": "ch1-verdicts", "ch2": "ch2-verdicts", "ch3": "ch3-verdict
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("*", "\\*").replace("\n", " ")
 
 
 def regenerate(key: str) -> None:

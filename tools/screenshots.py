@@ -93,18 +93,41 @@ class _Browser:
         shutil.rmtree(self._profile, ignore_errors=True)
 
 
-def _capture(browser: _Browser, url: str, out: Path) -> tuple[int, bool]:
+def _open_typeset(browser: _Browser, url: str, width: int = WIDTH) -> tuple[str, str]:
+    """Open ``url`` in a new tab at ``width`` CSS pixels and wait until MathJax has typeset it.
+
+    Returns:
+        (target id, session id) of the tab.
+    """
     target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     browser.call("Page.enable", session=session)
     browser.call("Emulation.setDeviceMetricsOverride",
-                 {"width": WIDTH, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
+                 {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
     browser.call("Page.navigate", {"url": url}, session)
     browser.wait_event("Page.loadEventFired", session)
     # MathJax typesets asynchronously after load: wait for it (pages without MathJax resolve at once)
     browser.call("Runtime.evaluate", {"expression": "(window.MathJax && MathJax.startup && MathJax.startup.promise)"
                                                     " ? MathJax.startup.promise.then(() => true) : true",
                                       "awaitPromise": True, "timeout": 20000}, session)
+    return target, session
+
+
+def evaluate_after_typeset(browser: _Browser, url: str, expression: str, width: int = WIDTH):
+    """The value of the JavaScript ``expression`` in page ``url`` laid out at ``width`` px after MathJax
+    (tools/html_check.py measures the layout with it)."""
+    target, session = _open_typeset(browser, url, width)
+    try:
+        result = browser.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
+    finally:
+        browser.call("Target.closeTarget", {"targetId": target})
+    if "exceptionDetails" in result:
+        raise RuntimeError(f"{url}: {result['exceptionDetails']}")
+    return result["result"]["value"]
+
+
+def _capture(browser: _Browser, url: str, out: Path) -> tuple[int, bool]:
+    target, session = _open_typeset(browser, url)
     height = int(browser.call("Page.getLayoutMetrics", session=session)["cssContentSize"]["height"])
     clipped = height > MAX_HEIGHT
     browser.call("Emulation.setDeviceMetricsOverride",

@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import re
+
 import sympy as sp
 import torch
 
@@ -21,7 +23,7 @@ from ..core.bridge import evaluate, integrate, to_torch
 from ..core.ode import ODESystem, total_derivative
 from ..printed import forward as printed
 
-__all__ = ["cosine_model", "Comparison", "general_condition", "ansatz_condition", "symmetry_solution",
+__all__ = ["broken_latex", "broken_math", "comparison_display", "cosine_model", "Comparison", "general_condition", "ansatz_condition", "symmetry_solution",
            "paper_generator", "closed_form_check", "ClosedFormCheck", "lie_series_vs_truncation", "solution_map_errors",
            "conserved_F", "first_integral", "forward_verdicts", "ForwardConfig", "figure_data", "FigureData",
            "UniquenessCheck", "uniqueness_check", "transformed_constant", "ReusedConstant", "reused_constant_drifts",
@@ -441,10 +443,10 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
                         "typo" if lit == "nonzero" else "holds"))
     exact_err, truncated_err = solution_map_errors(cfg)
     rows.append(Verdict("eq 12", "exp(eps X) as a Lie series", "its eps^2 terms are non-zero (see eq 23); the exact "
-                        f"flow of X, integrated numerically, maps a solution to a solution (error < 1e-8: {exact_err < 1e-8})",
+                        f"flow of X, integrated numerically, maps a solution to a solution (error {_bound(exact_err, 1e-8)})",
                         "holds" if exact_err < 1e-8 else "wrong"))
     rows.append(Verdict("eq 13", "transformed system has the same form", f"exact flow of eq 22: max error "
-                        f"< 1e-8: {exact_err < 1e-8}", "holds" if exact_err < 1e-8 else "wrong"))
+                        f"{_bound(exact_err, 1e-8)}", "holds" if exact_err < 1e-8 else "wrong"))
     rows.append(Verdict("eq 14", "x_bar - integral of f is conserved", "true for any ODE by integrating "
                         "along one solution; uses no symmetry, and F_i depends on the solution's constant",
                         "holds with a caveat"))
@@ -458,7 +460,7 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
     q_const = is_zero(sp.diff(q, z))
     sym = g_check.holds
     rows.append(Verdict("eq 21", "T = c1 t + c2, Z = c1 cos atanh(sin)/theta1 + c3 cos",
-                        f"paper's generator annihilates eq 19: {sym}; matches SymPy's solution up to a constant "
+                        f"paper's generator {'annihilates' if sym else 'does not annihilate'} eq 19; matches SymPy's solution up to a constant "
                         f"multiple of cos (d/dz of the ratio: {q_const})",
                         "holds" if sym and dT == 0 and q_const == "zero" else "wrong"))
     rows.append(Verdict("eq 22", "generator X", "same as eq 21", "holds" if sym else "wrong"))
@@ -472,18 +474,18 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
                         "holds" if uniq.unique else "wrong"))
     t2, z2 = lie_series_vs_truncation()
     rows.append(Verdict("eq 23", "t_bar = c2 eps + (c1 eps + 1) t, z_bar = z + eps Z",
-                        f"exp(eps X)(t) has eps^2 coefficient {t2}; the printed map is the first-order "
+                        f"exp(eps X)(t) has eps^2 coefficient {_plain(t2)}; the printed map is the first-order "
                         f"truncation and maps a solution {truncated_err:.1e} away from any solution "
                         f"(exact flow: < 1e-8)",
                         "wrong" if (t2 != 0 or z2 != 0) and truncated_err > 1e3 * exact_err else "holds"))
     antider = is_zero(sp.diff(printed.eq24_antiderivative, t) - printed.eq24_lhs)
     reused = reused_constant_drifts(cfg)
     d = reused.drifts
-    cbar = sp.sstr(transformed_constant())
+    cbar = _plain(transformed_constant())
     rows.append(Verdict("eq 24", "cos(asin(tanh u)) = d/dt atan(sinh u)/theta1, with z_bar's solution 'the same "
                         "as that of z' (same c)", f"the identity holds (difference: {antider}); but the image of "
                         f"the solution with constant c under exp(eps X) has c_bar = {cbar}, not c (X(c) = "
-                        f"{sp.sstr(constant_rate())}), so eq 24 reuses the wrong constant for eps != 0",
+                        f"{_plain(constant_rate())}), so eq 24 reuses the wrong constant for eps != 0",
                         "holds with a caveat" if antider == "zero" and d[("exact", "c_bar")] < 1e-9 else
                         ("holds" if antider == "zero" else "wrong")))
     f0, f1 = conserved_F(True), conserved_F(False)
@@ -493,19 +495,133 @@ def forward_verdicts(cfg: ForwardConfig | None = None) -> list[Verdict]:
     drift = F_drift(cfg, cfg.z0s[-1], cfg.eps)
     rows.append(Verdict("eq 25 (eps != 0)", "F conserved, dF/dt = dF/dt_bar", f"D_t F is {f1.status} (O(eps)); "
                         f"drift {drift:.2e} at eps = {cfg.eps}; dt_bar/dt = c1 eps + 1, not 1. The failure comes from "
-                        f"the reused c (eq 24): with c_bar, F along the exact image drifts < 1e-9: "
-                        f"{d[('exact', 'c_bar')] < 1e-9} (with c: {d[('exact', 'c')]:.1e}; eq 23's map with c_bar: "
+                        f"the reused c (eq 24): with c_bar, F along the exact image drifts "
+                        f"{_bound(d[('exact', 'c_bar')], 1e-9)} (with c: {d[('exact', 'c')]:.1e}; eq 23's map with c_bar: "
                         f"{d[('printed', 'c_bar')]:.1e})",
                         "holds" if f1.conserved else "wrong"))
     checks = closed_form_domain(cfg)
     inside_ok = all(ch.max_error < 1e-8 for ch in checks if ch.in_domain)
     outside_bad = all(ch.max_error > 1e-3 for ch in checks if not ch.in_domain)
     rows.append(Verdict("claim §3.1 (closed form)", "z = (asin(tanh(theta1 (c + t))) - theta2)/theta1 solves eq 2",
-                        f"matches a float64 dopri5 solve (< 1e-8: {inside_ok}) for |theta1 z0 + theta2| < pi/2; "
-                        f"for a state past the equilibrium it describes another solution (error > 1e-3: "
-                        f"{outside_bad}): asin only reaches the principal branch",
+                        f"matches a float64 dopri5 solve ({'error < 1e-8' if inside_ok else 'error >= 1e-8 somewhere'}) for |theta1 z0 + theta2| < pi/2; "
+                        f"for a state past the equilibrium it describes another solution ({'error > 1e-3' if outside_bad else 'error <= 1e-3 somewhere'}"
+                        f"): asin only reaches the principal branch",
                         "holds with a caveat" if inside_ok and outside_bad else ("holds" if inside_ok else "wrong")))
     return rows
+
+
+
+def _bound(value: float, limit: float) -> str:
+    """A rounding-level value in words, as a bound (its digits vary by CPU): "< 1e-08" or ">= 1e-08"."""
+    return f"< {limit:.0e}" if value < limit else f">= {limit:.0e} ({value:.1e})"
+
+
+def _plain(expr) -> str:
+    """An expression as plain text for a verdict cell: ``^`` for powers and ``·`` for products, so that the
+    Markdown of a table cell cannot read a ``*`` as emphasis."""
+    return sp.sstr(expr).replace("**", "^").replace("*", "·")
+
+
+# --------------------------------------------------------------------- long formulas, broken for the page
+def broken_latex(expr, lhs: str = "", width: int = 55) -> str:
+    """LaTeX of ``lhs = expr`` broken over lines of about ``width`` glyphs (an ``aligned`` block), so
+    that a long display equation fits the book's text column instead of running off its right edge.
+
+    A sum breaks between its terms; a term that is still too long breaks between its factors (a long factor that
+    is itself a sum breaks inside ``\\bigl( ... \\bigr)``).  A matrix is shown one entry per line.  Used by the
+    notebooks of chapters 1-4 for every long formula they display.
+
+    Args:
+        expr: a SymPy expression, equation (``Eq``) or matrix.
+        lhs: LaTeX of the left-hand side (empty: ``expr`` alone).
+        width: the line length, in glyphs shown (about 60 fit the column at 1280 px).
+
+    Returns:
+        LaTeX (for ``IPython.display.Math``).
+    """
+    if isinstance(expr, sp.Equality) and expr.rhs == 0:  # a long left side "= 0": break it, "= 0" at the end
+        lines = _lines(expr.lhs, width)
+        return r"\begin{aligned}& " + r" \\ &\quad ".join(lines) + r" = 0\end{aligned}"
+    if isinstance(expr, sp.Equality):
+        lhs, expr = (lhs + " " if lhs else "") + sp.latex(expr.lhs), expr.rhs
+    if isinstance(expr, sp.MatrixBase):
+        name = lhs or "v"
+        rows = [rf"{name}_{{{i + 1}}} &= " + r" \\ &\quad ".join(_lines(e, width)) for i, e in enumerate(expr)]
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+    lines = _lines(sp.sympify(expr), width)
+    head = f"{lhs} &= " if lhs else "& "
+    return r"\begin{aligned}" + head + r" \\ &\quad ".join(lines) + r"\end{aligned}"
+
+
+def comparison_display(cmp: Comparison, width: int = 55) -> tuple:
+    """A printed-vs-derived comparison for the page: both sides broken over lines (`broken_math`) and their
+    difference, as display objects (``display(*comparison_display(cmp))``)."""
+    from IPython.display import Markdown
+    return (Markdown(f"**{cmp.eq}, printed** (= 0):"), broken_math(cmp.paper, width=width),
+            Markdown("**derived by symnb** (= 0):"), broken_math(cmp.derived, width=width),
+            Markdown(f"**printed minus derived, simplified:** ${sp.latex(cmp.difference)}$"))
+
+
+def broken_math(expr, lhs: str = "", width: int = 55):
+    """`broken_latex` as an ``IPython.display.Math`` object (display it)."""
+    from IPython.display import Math
+    return Math(broken_latex(expr, lhs, width))
+
+
+def _visible(tex: str) -> int:
+    """About how many glyph widths a LaTeX string takes: sizing commands none, ``\\frac{a}{b}`` the wider of a
+    and b, other commands two (a Greek letter with its spacing, or half a function name), braces none."""
+    while True:  # innermost fractions first: \frac{a}{b} -> the longer of a, b
+        new = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: max(m.group(1), m.group(2), key=len), tex)
+        if new == tex:
+            break
+        tex = new
+    tex = re.sub(r"\\(left|right|bigl|bigr|operatorname|quad)", "", tex)
+    return len(re.sub(r"\\[A-Za-z]+", "xx", re.sub(r"[{}^_ ]", "", tex)))
+
+
+def _pieces(expr, width: int) -> list[str]:
+    terms = expr.as_ordered_terms() if isinstance(expr, sp.Add) else [expr]
+    out = []
+    for i, term in enumerate(terms):
+        neg = term.could_extract_minus_sign()
+        body = -term if neg else term
+        sign = "- " if neg else ("+ " if i else "")
+        tex = sp.latex(body)
+        if _visible(tex) <= width or not isinstance(body, sp.Mul):
+            out.append(sign + tex)
+            continue
+        num, den = sp.fraction(body)
+        chunk = sign + (rf"\frac{{1}}{{{sp.latex(den)}}}" if den != 1 else "")
+        for factor in sp.Mul.make_args(num):
+            ftex = sp.latex(factor)
+            if isinstance(factor, sp.Add) and _visible(ftex) > width:
+                inner = _pieces(factor, width)
+                inner[0], inner[-1] = chunk + r" \bigl(" + inner[0], inner[-1] + r"\bigr)"
+                out.extend(inner[:-1])
+                chunk = inner[-1]
+                continue
+            if isinstance(factor, sp.Add):
+                ftex = rf"\left({ftex}\right)"
+            if _visible(chunk) > 2 and _visible(chunk) + _visible(ftex) > width:
+                out.append(chunk)
+                chunk = ftex
+            else:
+                chunk = f"{chunk} {ftex}"
+        out.append(chunk)
+    return out
+
+
+def _lines(expr, width: int) -> list[str]:
+    lines, current = [], ""
+    for piece in _pieces(expr, width):
+        if current and _visible(current) + _visible(piece) > width:
+            lines.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    lines.append(current)
+    return lines
 
 
 def verdicts() -> tuple[Verdict, ...]:

@@ -845,7 +845,7 @@ def adjoint_verdicts() -> list[Verdict]:
     rows.append(Verdict("eq 2", "dz_i/dt = sigma(theta1 z_i + theta2), i = 1..N",
                         f"the toy model: every sample obeys the same scalar ODE; its generated adjoint system "
                         f"reproduces torchdiffeq's gradients for {len(AGREEMENT_ACTIVATIONS)} activations "
-                        f"(<= 1e-8: {worst <= _TOL})", "holds" if worst <= _TOL else "wrong"))
+                        f"({_within(worst <= _TOL, '<= 1e-8')})", "holds" if worst <= _TOL else "wrong"))
     rows.append(Verdict("eq 3", "L = ||z - z*||^2 = sum_i (z_i - z_i*)^2 at the terminal time",
                         "the loss whose gradient the adjoint system computes (checked against torchdiffeq, eq 5); "
                         "chapters 2 and 4 use the mean (1/N) sum, as §3.3.1 writes it: same minimiser, gradient "
@@ -854,7 +854,7 @@ def adjoint_verdicts() -> list[Verdict]:
     v_not_constant = float((path.torch_v - path.torch_v[0]).abs().max()) > _TOL
     rows.append(Verdict(
         "eq 5", "a' = -a f_z, a_theta' = -a f_theta, a_theta(t) = dL/dtheta",
-        f"generated system vs torchdiffeq odeint_adjoint: max rel. error <= 1e-8: {worst <= _TOL} over "
+        f"generated system vs torchdiffeq odeint_adjoint: max rel. error {_within(worst <= _TOL, '<= 1e-8')} over "
         f"{len(AGREEMENT_ACTIVATIONS)} activations; a_theta(t) is the gradient of the segment [t, T] only "
         "(= dL/dtheta at t = 0), and the ODEs are first order, not second",
         ("holds with a caveat" if v_not_constant else "holds") if worst <= _TOL else "wrong"))
@@ -867,7 +867,7 @@ def adjoint_verdicts() -> list[Verdict]:
     first = eq29_first_order()
     rows.append(Verdict("eq 29", "t_bar = t + T eps + O(eps^2), ..., z_bar = z + Z eps + O(eps^2)",
                         "definition (as eq 8); the exact flow of the derived generator (eq 39) agrees with it to "
-                        f"first order (differences: {sp.sstr(first)})",
+                        f"first order (differences: {_plain(first)})",
                         "holds" if all(d == 0 for d in first) else "wrong"))
     deltas = eq30_residuals()
     rows.append(Verdict("eq 30", "Delta_1..Delta_4 = u' - u theta1 sin, v' - u z sin, w' - u sin, z' - cos",
@@ -876,7 +876,7 @@ def adjoint_verdicts() -> list[Verdict]:
     coeffs = eq31_coefficients()
     rows.append(Verdict("eq 31", "Gamma^(1) with U_[t] = D_t(U) - D_t(T) u', ...",
                         "the prolongation formula (here with the jet coordinate, unlike eq 11) equals the eps-derivative "
-                        f"of d x_bar/d t_bar for every state (differences: {sp.sstr(coeffs)})",
+                        f"of d x_bar/d t_bar for every state (differences: {_plain(coeffs)})",
                         "holds" if all(d == 0 for d in coeffs) else "wrong"))
     conds = printed_conditions()
     deriv = symmetry_derivation()
@@ -893,22 +893,22 @@ def adjoint_verdicts() -> list[Verdict]:
     sign = eq35_sign()
     rows.append(Verdict(
         "eq 35", "theta1 sin Z + cos (Z_z - T_t) = cos T_t = 0, so T_t = k1 = 0, T = k2, U = k3 u",
-        f"at Z = 0 the left side is -cos T_t (printed minus derived: {sp.sstr(sign)}); the conclusions "
+        f"at Z = 0 the left side is -cos T_t (printed minus derived: {_plain(sign)}); the conclusions "
         "T = k2, U = k3 u follow (derived independently)",
         "typo" if sign != 0 and deriv.check.holds else ("holds" if deriv.check.holds else "wrong")))
     rows.append(Verdict("eq 36", "Gamma^(1) Delta_2 = 0", "matches symnb.lie's condition for the v-equation",
                         "holds" if conds[2].agrees else "wrong"))
     gen = dict(zip(deriv.generator.variables, deriv.generator.components))
-    rows.append(Verdict("eq 37", "V = k3 v + k4", f"derived V = {sp.sstr(gen[v])}",
+    rows.append(Verdict("eq 37", "V = k3 v + k4", f"derived V = {_plain(gen[v])}",
                         "holds" if sp.simplify(gen[v] - printed.eq37) == 0 else "wrong"))
-    rows.append(Verdict("eq 38", "W = k3 w + k5", f"derived W = {sp.sstr(gen[w])}",
+    rows.append(Verdict("eq 38", "W = k3 w + k5", f"derived W = {_plain(gen[w])}",
                         "holds" if sp.simplify(gen[w] - printed.eq38) == 0 else "wrong"))
     audit = transformation_audit()
     ok39 = all(d == 0 for d in audit.generator_comparison) and all(r == 0 for r in audit.printed_maps_solutions)
     rows.append(Verdict(
         "eq 39", "X = k2 d_t + k3 u d_u + (k3 v + k4) d_v + (k3 w + k5) d_w; t + k2 eps, (k3 eps + 1) u, ...",
         "generator verified (lie.check_symmetry); the printed maps are the first-order truncation of exp(eps X) "
-        f"(exact: u -> {sp.sstr(audit.exact.states[1])}); each printed map is still a symmetry, but the family is "
+        f"(exact: u -> {_plain(audit.exact.states[1])}); each printed map is still a symmetry, but the family is "
         "not a one-parameter group in eps (composition defect k3^2 eps1 eps2 u)",
         ("holds with a caveat" if not audit.is_group else "holds") if ok39 and deriv.check.holds else "wrong"))
     res40 = eq40_residuals()
@@ -926,9 +926,9 @@ def adjoint_verdicts() -> list[Verdict]:
     unsigned_fails = all(b.unsigned_error > 1e-3 for b in other)
     rows.append(Verdict(
         "claim §3.4", "u_bar = k6 cosh(theta1 (c + t_bar))",
-        f"matches torchdiffeq's adjoint (max |diff| < 1e-8: {ok_u}); holds on every branch with k6 = sign(cos "
-        f"(theta1 z0 + theta2)) u f (float64 solves on both sides of the rest point, < 1e-8: {signed_ok}); only "
-        f"the identification k6 = u f (the first integral itself) needs cos > 0 (fails beyond it: {unsigned_fails})",
+        f"matches torchdiffeq's adjoint (max |diff| {_within(ok_u, '< 1e-8')}); holds on every branch with k6 = sign(cos "
+        f"(theta1 z0 + theta2)) u f (float64 solves on both sides of the rest point, {_within(signed_ok, '< 1e-8')}); only "
+        f"the identification k6 = u f (the first integral itself) needs cos > 0 ({'it fails beyond it' if unsigned_fails else 'it also holds beyond it'})",
         "holds with a caveat" if ok_u and signed_ok and unsigned_fails else ("holds" if ok_u and signed_ok
                                                                               else "wrong")))
     x0 = (0.3, 0.7, 0.1, -0.2)
@@ -949,11 +949,22 @@ def adjoint_verdicts() -> list[Verdict]:
     rows.append(Verdict(
         "eq 42", "P_i, Q_i, R_i conserved, c^i from z_i(0), constants arbitrary",
         "not conserved for arbitrary k6 or k2 eps != 0; conserved (drift < 1e-9) only with the matched constants, "
-        f"where P = {sp.sstr(on_branch['P'])} trivially and Q, R reduce to multiples of the first integrals "
+        f"where P = {_plain(on_branch['P'])} trivially and Q, R reduce to multiples of the first integrals "
         "theta1 v - z u + t u f and u - theta1 w",
         "wrong" if free_nonzero and max(dict(matched.drifts).values()) < _DRIFT_TOL else "holds with a caveat"))
     return rows
 
+
+
+def _within(ok: bool, bound: str) -> str:
+    """A check against a rounding-level bound, in words ("<= 1e-8", or "not <= 1e-8")."""
+    return bound if ok else f"not {bound}"
+
+
+def _plain(expr) -> str:
+    """An expression (or tuple of them) as plain text for a verdict cell: ``^`` for powers, ``·`` for products, so
+    that the Markdown of a table cell cannot read a ``*`` as emphasis; ``Derivative(T(t), t)`` as ``T'(t)``."""
+    return sp.sstr(expr).replace("Derivative(T(t), t)", "T'(t)").replace("**", "^").replace("*", "·")
 
 def verdicts() -> tuple[Verdict, ...]:
     """The chapter's audit rows (the interface of `symnb.chapters`)."""
