@@ -564,6 +564,13 @@ def replica_table(seeds: Sequence[int] = (0, 1, 2, 3, 4), systems: Sequence[str]
     return pd.DataFrame(rows)
 
 
+# One colour per method (truth is black); own_flow is drawn dashed because it lies exactly on vanilla.
+COLOURS = {"vanilla": "#1f77b4", "collocation": "#ff7f0e", "trajectory": "#2ca02c", "projection": "#d62728",
+           "hnn": "#9467bd", "own_flow": "#e377c2"}
+_FONT = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10, "xtick.labelsize": 10,
+         "ytick.labelsize": 10}
+
+
 def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
     """Three panels: one test rollout per method in the phase plane (first two states), the rollout error
     averaged over test trajectories vs time, and the invariant drift |I(x_t) - I(x0)| vs time (member ``member``).
@@ -572,23 +579,25 @@ def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
         The matplotlib figure (show it with ``plt.show()``).
     """
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    t = run.times.numpy()
-    truth = run.truth[:, member]
-    axes[0].plot(truth[:, trajectory, 0], truth[:, trajectory, 1], "k-", lw=2.5, alpha=0.35, label="truth")
-    for method, xs in run.rollouts.items():
-        x = xs[:, member]
-        axes[0].plot(x[:, trajectory, 0], x[:, trajectory, 1], lw=1, label=method)
-        err = ((x - truth) ** 2).mean(dim=(1, 2))
-        # from the first step on: at t = 0 every error is 0 and would only stretch the log axis
-        axes[1].semilogy(t[1:], err[1:].clamp(min=1e-16), lw=1, label=method)
-        inv = run.invariant_fn(x)[..., 0]
-        axes[2].semilogy(t[1:], (inv - inv[:1]).abs().mean(1)[1:].clamp(min=1e-16), lw=1, label=method)
-    axes[0].set(xlabel="state 1", ylabel="state 2", title="one test rollout")
-    axes[1].set(xlabel="t", ylabel="MSE to truth", title="rollout error")
-    axes[2].set(xlabel="t", ylabel=f"|{run.labels[0]}(t) - {run.labels[0]}(0)|", title="invariant drift")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+    with plt.rc_context(_FONT):
+        fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+        t = run.times.numpy()
+        truth = run.truth[:, member]
+        axes[0].plot(truth[:, trajectory, 0], truth[:, trajectory, 1], color="black", lw=2.5, label="truth")
+        for method, xs in run.rollouts.items():
+            x = xs[:, member]
+            style = dict(color=COLOURS[method], lw=1.3, ls="--" if method == "own_flow" else "-", label=method)
+            axes[0].plot(x[:, trajectory, 0], x[:, trajectory, 1], **style)
+            err = ((x - truth) ** 2).mean(dim=(1, 2))
+            # from the first step on: at t = 0 every error is 0 and would only stretch the log axis
+            axes[1].semilogy(t[1:], err[1:].clamp(min=1e-16), **style)
+            inv = run.invariant_fn(x)[..., 0]
+            axes[2].semilogy(t[1:], (inv - inv[:1]).abs().mean(1)[1:].clamp(min=1e-16), **style)
+        axes[0].set(xlabel="state 1 (q or x)", ylabel="state 2 (p or y)", title="one test rollout")
+        axes[1].set(xlabel="time t", ylabel="MSE to the true state", title="rollout error")
+        axes[2].set(xlabel="time t", ylabel=f"|{run.labels[0]}(t) - {run.labels[0]}(0)|", title="invariant drift")
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=7, frameon=False)
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -636,27 +645,35 @@ def plot_summary(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollo
     """
     import matplotlib.pyplot as plt
     import numpy as np
+    labels = {"deriv_mse": "derivative MSE", "rollout_mse": "rollout MSE", "energy_mse": "energy MSE",
+              "max_drift": "max invariant drift"}
     table = summarize(df, metrics)
     systems = list(dict.fromkeys(df.system))
     methods = [m for m in METHODS if m in set(df.method)]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.6))
-    width = 0.8 / len(methods)
-    for ax, metric in zip(np.atleast_1d(axes), metrics):
-        for j, method in enumerate(methods):
-            xs, ys, errs = [], [], []
-            for i, system in enumerate(systems):
-                if (system, method) in table.index:
-                    row = table.loc[(system, method)]
-                    xs.append(i + (j - (len(methods) - 1) / 2) * width)
-                    ys.append(max(row[metric], 1e-16))
-                    errs.append(0.0 if np.isnan(row[f"{metric}_ci95"]) else row[f"{metric}_ci95"])
-            lower = np.minimum(errs, np.array(ys) * 0.999)   # log axis: keep bars above 0
-            ax.bar(xs, ys, width, yerr=[lower, errs], label=method, capsize=2)
-        ax.set_yscale("log")
-        ax.set_xticks(range(len(systems)), systems, rotation=20, fontsize=8)
-        ax.set_title(metric)
-    np.atleast_1d(axes)[0].legend(fontsize=7)
-    fig.tight_layout()
+    with plt.rc_context(_FONT):
+        ncol = 2
+        nrow = math.ceil(len(metrics) / ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(11, 3.6 * nrow + 0.6), squeeze=False)
+        width = 0.8 / len(methods)
+        for ax, metric in zip(axes.flat, metrics):
+            for j, method in enumerate(methods):
+                xs, ys, errs = [], [], []
+                for i, system in enumerate(systems):
+                    if (system, method) in table.index:
+                        row = table.loc[(system, method)]
+                        xs.append(i + (j - (len(methods) - 1) / 2) * width)
+                        ys.append(max(row[metric], 1e-16))
+                        errs.append(0.0 if np.isnan(row[f"{metric}_ci95"]) else row[f"{metric}_ci95"])
+                lower = np.minimum(errs, np.array(ys) * 0.999)   # log axis: keep bars above 0
+                ax.bar(xs, ys, width, yerr=[lower, errs], label=method, color=COLOURS[method], capsize=2)
+            ax.set_yscale("log")
+            ax.set_xticks(range(len(systems)), [s.replace("_", "-") for s in systems])
+            ax.set_ylabel(labels.get(metric, metric))
+            ax.set_title(labels.get(metric, metric) + " (mean, 95% CI)")
+        for ax in list(axes.flat)[len(metrics):]:
+            ax.set_visible(False)
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center", ncol=len(methods), frameon=False)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
@@ -665,14 +682,17 @@ def ratios_to_vanilla(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "
     """Each method's mean metric divided by vanilla's on the same system (below 1: better than vanilla).
 
     Returns:
-        A DataFrame indexed by (system, method), one column per metric; vanilla's own rows are omitted.
+        A DataFrame indexed by (system, method), one column "<metric> ratio" per metric ("step_time ratio" for
+        ms_per_step); vanilla's own rows are omitted.
     """
     means = df.groupby(["system", "method"], sort=False)[list(metrics)].mean()
     rows = {}
     for (system, method), row in means.iterrows():
         if method != "vanilla" and (system, "vanilla") in means.index:
             rows[(system, method)] = row / means.loc[(system, "vanilla")]
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["system", "method"])
+    out = pd.DataFrame.from_dict(rows, orient="index").rename_axis(["system", "method"])
+    # every column is a ratio: say so (a column named "ms_per_step" holding a ratio would read as a time)
+    return out.rename(columns={m: f"{m.replace('ms_per_step', 'step_time')} ratio" for m in metrics})
 
 
 def outside_data(df: pd.DataFrame) -> pd.DataFrame:
