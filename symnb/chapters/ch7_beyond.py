@@ -814,6 +814,7 @@ def verdicts(df: pd.DataFrame | None = None, replica: pd.DataFrame | None = None
 
 RESULTS_CSV = str(Path(__file__).resolve().parents[2] / "notebooks" / "data" / "beyond_results.csv")
 REPLICA_CSV = str(Path(RESULTS_CSV).with_name("beyond_replica.csv"))
+FULL_CSV = str(Path(RESULTS_CSV).with_name("beyond_full.csv"))
 REPOSITORY = Path(RESULTS_CSV).parents[2]
 
 PARAMETERS = ParameterSchema((
@@ -827,6 +828,8 @@ PARAMETERS = ParameterSchema((
     Param.device("device"),
     Param.choice("dtype", ("float64", "float32")),
     Param.path("results_csv", "the result table the chapter reads (CSV of run_beyond)", base=REPOSITORY),
+    Param.path("full_csv", "the full-size (HNN's setting) result rows (CSV of run_beyond)", base=REPOSITORY),
+    Param.path("replica_csv", "the replica of HNN's published setting (CSV of replica_table)", base=REPOSITORY),
     Param.path("output", "JSON rows of the live run, for sweeps", exists="parent"),
 ), rules=(Rule("n_traj", lambda v: v["n_traj"] % 2 == 0, "an even integer >= 2 (half train, half test)"),))
 """Notebook 07's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""
