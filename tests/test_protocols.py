@@ -153,7 +153,7 @@ def test_readme_verdicts_from_a_table():
     assert "worse rollouts on spring" in v[0].finding and "0.058" in v[2].finding
     replica.loc[(replica.evaluation == "hnn_readme, no rescale"), "energy_mse"] = 0.2   # no inflation shown
     assert verdicts(table, replica)[2].verdict == "inconclusive"
-    assert readme_comparison(replica).loc[0, "hnn_readme, no rescale: seed 0"] == pytest.approx(0.2)
+    assert readme_comparison(replica).loc[0, "hnn_readme, no rescale: mean of 3 seeds"] == pytest.approx(0.2)
 
 
 def test_bad_input():

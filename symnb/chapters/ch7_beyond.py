@@ -734,7 +734,8 @@ def readme_comparison(replica: pd.DataFrame) -> pd.DataFrame:
     """HNN's README beside the replica (seed 0 and seeds' min-max) under each evaluation of `REPLICA_EVALUATIONS`.
 
     Returns:
-        One row per (system, method): README, then per evaluation "seed 0" and "min-max" columns.
+        One row per (system, method): README, then per evaluation the first seed's value and, with several seeds,
+        their mean.
     """
     rows = []
     for system, published in HNN_README.items():
@@ -744,8 +745,9 @@ def readme_comparison(replica: pd.DataFrame) -> pd.DataFrame:
             for label, _, _ in REPLICA_EVALUATIONS:
                 v = g[g.evaluation == label].sort_values("seed")
                 if len(v):
-                    row[f"{label}: seed 0"] = float(v.energy_mse.iloc[0])
-                    row[f"{label}: mean"] = float(v.energy_mse.mean())
+                    row[f"{label}: seed {int(v.seed.iloc[0])}"] = float(v.energy_mse.iloc[0])
+                    if len(v) > 1:   # one seed: its value is the mean
+                        row[f"{label}: mean of {len(v)} seeds"] = float(v.energy_mse.mean())
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -792,7 +794,8 @@ def verdicts(df: pd.DataFrame | None = None, replica: pd.DataFrame | None = None
         "wrong" if inert else "inconclusive")
     pick = lambda s, m, ev: replica[(replica.system == s) & (replica.method == m)  # noqa: E731
                                     & (replica.evaluation == ev)].sort_values("seed").energy_mse
-    rng = lambda v: f"{v.iloc[0]:.3g} (seeds 0-{len(v) - 1}: {v.min():.3g} to {v.max():.3g})"  # noqa: E731
+    rng = lambda v: (f"{v.iloc[0]:.3g} (seeds 0-{len(v) - 1}: {v.min():.3g} to {v.max():.3g})" if len(v) > 1  # noqa: E731
+                     else f"{v.iloc[0]:.3g} (seed 0)")
     pub, plain, comp = HNN_README["spring"]["vanilla"], pick("spring", "vanilla", "hnn_readme, no rescale"), \
         pick("spring", "vanilla", "hnn_readme")
     inflated = _bracket(comp, pub) and pub > plain.max()
@@ -814,7 +817,6 @@ def verdicts(df: pd.DataFrame | None = None, replica: pd.DataFrame | None = None
 
 RESULTS_CSV = str(Path(__file__).resolve().parents[2] / "notebooks" / "data" / "beyond_results.csv")
 REPLICA_CSV = str(Path(RESULTS_CSV).with_name("beyond_replica.csv"))
-FULL_CSV = str(Path(RESULTS_CSV).with_name("beyond_full.csv"))
 REPOSITORY = Path(RESULTS_CSV).parents[2]
 
 PARAMETERS = ParameterSchema((
@@ -828,7 +830,6 @@ PARAMETERS = ParameterSchema((
     Param.device("device"),
     Param.choice("dtype", ("float64", "float32")),
     Param.path("results_csv", "the result table the chapter reads (CSV of run_beyond)", base=REPOSITORY),
-    Param.path("full_csv", "the full-size (HNN's setting) result rows (CSV of run_beyond)", base=REPOSITORY),
     Param.path("replica_csv", "the replica of HNN's published setting (CSV of replica_table)", base=REPOSITORY),
     Param.path("output", "JSON rows of the live run, for sweeps", exists="parent"),
 ), rules=(Rule("n_traj", lambda v: v["n_traj"] % 2 == 0, "an even integer >= 2 (half train, half test)"),))
