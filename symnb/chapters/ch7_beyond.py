@@ -830,8 +830,8 @@ PARAMETERS = ParameterSchema((
     Param.device("device"),
     Param.choice("dtype", ("float64", "float32")),
     Param.path("results_csv", "the result table the chapter reads (CSV of run_beyond)", base=REPOSITORY),
-    Param.path("replica_csv", "the replica of HNN's published setting (CSV of replica_table)", base=REPOSITORY),
     Param.path("output", "JSON rows of the live run, for sweeps", exists="parent"),
+    Param.path("replica_csv", "the replica of HNN's published setting (CSV of replica_table)", base=REPOSITORY),
 ), rules=(Rule("n_traj", lambda v: v["n_traj"] % 2 == 0, "an even integer >= 2 (half train, half test)"),))
 """Notebook 07's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""
 
