@@ -567,8 +567,10 @@ def replica_table(seeds: Sequence[int] = (0, 1, 2, 3, 4), systems: Sequence[str]
 # One colour per method (truth is black); own_flow is drawn dashed because it lies exactly on vanilla.
 COLOURS = {"vanilla": "#1f77b4", "collocation": "#ff7f0e", "trajectory": "#2ca02c", "projection": "#d62728",
            "hnn": "#9467bd", "own_flow": "#e377c2"}
-_FONT = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10, "xtick.labelsize": 10,
-         "ytick.labelsize": 10}
+# Sizes for a figure about 10-11 inches wide shown at the book's column width (~750 px, a scale of ~0.7):
+# 13 pt on the figure reads as ~9 pt or more on the page.
+_FONT = {"font.size": 13, "axes.titlesize": 13, "axes.labelsize": 13, "legend.fontsize": 13, "xtick.labelsize": 12,
+         "ytick.labelsize": 12}
 
 
 def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
@@ -580,7 +582,7 @@ def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
     """
     import matplotlib.pyplot as plt
     with plt.rc_context(_FONT):
-        fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+        fig, axes = plt.subplots(1, 3, figsize=(11, 4.4))
         t = run.times.numpy()
         truth = run.truth[:, member]
         axes[0].plot(truth[:, trajectory, 0], truth[:, trajectory, 1], color="black", lw=2.5, label="truth")
@@ -596,8 +598,8 @@ def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
         axes[0].set(xlabel="state 1 (q or x)", ylabel="state 2 (p or y)", title="one test rollout")
         axes[1].set(xlabel="time t", ylabel="MSE to the true state", title="rollout error")
         axes[2].set(xlabel="time t", ylabel=f"|{run.labels[0]}(t) - {run.labels[0]}(0)|", title="invariant drift")
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=7, frameon=False)
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, frameon=False)
+        fig.tight_layout(rect=(0, 0.16, 1, 1))
     return fig
 
 
@@ -672,8 +674,8 @@ def plot_summary(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollo
             ax.set_title(labels.get(metric, metric) + " (mean, 95% CI)")
         for ax in list(axes.flat)[len(metrics):]:
             ax.set_visible(False)
-        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center", ncol=len(methods), frameon=False)
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False)
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -832,6 +834,7 @@ PARAMETERS = ParameterSchema((
     Param.path("results_csv", "the result table the chapter reads (CSV of run_beyond)", base=REPOSITORY),
     Param.path("output", "JSON rows of the live run, for sweeps", exists="parent"),
     Param.path("replica_csv", "the replica of HNN's published setting (CSV of replica_table)", base=REPOSITORY),
+    Param.path("full_csv", "rows at HNN's size (CSV of run_beyond; sweeps/beyond_full.yaml)", base=REPOSITORY),
 ), rules=(Rule("n_traj", lambda v: v["n_traj"] % 2 == 0, "an even integer >= 2 (half train, half test)"),))
 """Notebook 07's ``parameters`` cell (validated in its next cell and by ``symnb sweep``)."""
 
