@@ -164,7 +164,7 @@ def test_ratios_to_vanilla():
     df = pd.DataFrame({"system": "s", "method": ["vanilla", "vanilla", "hnn", "hnn"], "seed": [0, 1, 0, 1],
                        "deriv_mse": [1.0, 3.0, 1.0, 2.0]})
     out = ratios_to_vanilla(df, metrics=("deriv_mse",))
-    assert list(out.index) == [("s", "hnn")] and out.loc[("s", "hnn"), "deriv_mse"] == pytest.approx(0.75)
+    assert list(out.index) == [("s", "hnn")] and out.loc[("s", "hnn"), "deriv_mse ratio"] == pytest.approx(0.75)
 
 
 def test_verdicts_from_a_table():
@@ -172,12 +172,19 @@ def test_verdicts_from_a_table():
     for method, e, r in (("vanilla", 1.0, 1.0), ("collocation", 0.1, 2.0), ("own_flow", 1.0, 1.0)):
         rows.append({"system": "spring", "method": method, "seed": 0, "energy_mse": e, "rollout_mse": r,
                      "deriv_mse": r})
-    v = verdicts(pd.DataFrame(rows))
-    assert v[0].verdict == "holds with a caveat" and "rollout MSE lower on none" in v[0].finding
+    replica = pd.DataFrame([{"system": s, "method": m, "seed": 0, "evaluation": ev, "energy_mse": v}
+                            for s, m, ev, v in (("spring", "vanilla", "hnn_readme", 0.17),
+                                                ("spring", "vanilla", "hnn_readme, no rescale", 0.06),
+                                                ("pendulum", "hnn", "hnn_readme", 0.025),
+                                                ("pendulum", "hnn", "hnn_readme, true H", 6e-4))])
+    v = verdicts(pd.DataFrame(rows), replica)
+    # the penalty lowers the energy error 10x but doubles the rollout error: the claim is not supported here
+    assert v[0].verdict == "not supported here" and "rollout MSE by spring 2x" in v[0].finding
     assert v[1].verdict == "wrong" and "inert" in v[1].finding
-    assert "derivative MSE higher on spring" in v[0].finding
     rows[2]["rollout_mse"] = 1.5                                      # a control that changed something
-    assert verdicts(pd.DataFrame(rows))[1].verdict == "holds with a caveat"
+    assert verdicts(pd.DataFrame(rows), replica)[1].verdict == "inconclusive"
+    rows[1]["rollout_mse"] = 0.5                                      # helps energy and rollout everywhere
+    assert verdicts(pd.DataFrame(rows), replica)[0].verdict == "holds with a caveat"
 
 
 def test_bad_input():

@@ -137,3 +137,44 @@ def test_bad_input():
         rk4_rollout(lambda x: x, torch.zeros(2), -1, 0.1)
     with pytest.raises(ValueError, match="dt must be a finite non-zero number, got 0"):
         rk4_rollout(lambda x: x, torch.zeros(2), 1, 0)
+
+
+def test_reference_init_is_the_reference_mlp_and_leaves_the_global_generator():
+    """init="reference", last_bias=False: member e holds the weights HNN's MLP draws after torch.manual_seed(e)
+    (nn.Linear defaults in layer order, then orthogonal_ on each weight), and the caller's generator is untouched."""
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    ens = MLPEnsemble(2, seeds=(0, 3), width=16, head="hnn_pair", last_bias=False, init="reference",
+                      dtype=torch.float32)
+    assert torch.equal(torch.rand(1), before)
+    for e, seed in enumerate((0, 3)):
+        torch.manual_seed(seed)
+        layers = [torch.nn.Linear(2, 16), torch.nn.Linear(16, 16), torch.nn.Linear(16, 2, bias=None)]
+        for lin in layers:
+            torch.nn.init.orthogonal_(lin.weight)
+        for i, lin in zip((0, 2, 4), layers):
+            assert torch.equal(ens.params[f"{i}.weight"][e], lin.weight.detach())
+        assert torch.equal(ens.params["0.bias"][e], layers[0].bias.detach())
+    assert "4.bias" not in ens.params
+
+
+def test_hnn_pair_head_uses_the_second_output():
+    """HNN's solenoidal field: dF2 @ M.T with M = [[0, 1], [-1, 0]], F2 the second of two outputs."""
+    ens = MLPEnsemble(2, seeds=(0,), width=16, head="hnn_pair")
+    x = _points()
+    net = ens.member(0)
+    xe = x.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(net(xe)[:, 1].sum(), xe)
+    M = torch.tensor([[0.0, 1.0], [-1.0, 0.0]], dtype=torch.float64)
+    assert torch.allclose(ens.field(x)[0], g @ M.T, atol=TOL)
+    assert torch.allclose(ens.hamiltonian(x)[0], net(x)[:, 1], atol=TOL)
+
+
+def test_bad_reference_options():
+    with pytest.raises(ValueError, match=r"unknown init 'kaiming'; valid: \['seeded', 'reference'\]"):
+        MLPEnsemble(2, init="kaiming")
+    with pytest.raises(ValueError, match="last_bias must be True or False, got 0"):
+        MLPEnsemble(2, last_bias=0)
+    with pytest.raises(ValueError, match="head='hnn_pair' needs an even dim"):
+        MLPEnsemble(3, head="hnn_pair")

@@ -20,6 +20,12 @@ Settings (`TASKS`):
 
 Rollouts run to ten times the training horizon with fixed-step RK4 at the data spacing; the reference
 trajectories on that grid come from the same tight dopri5 solve.
+
+Two data generators (`GENERATORS`): ``"torch"`` (the default above: one torch generator per seed) and
+``"reference"`` (spring and pendulum only): the draw sequence of HNN's ``experiment-*/data.py`` -- numpy seeded
+with the seed, per trajectory a direction ``rand(2) * 2 - 1``, a radius ``rand() * (hi - lo) + lo``, a SciPy
+``solve_ivp`` (RK45, rtol 1e-10, SciPy's default atol) on ``linspace(0, 3, n_points)``, then ``randn`` noise on q
+and on p -- so that seed s gives the reference code's seed-s data set.
 """
 from __future__ import annotations
 
@@ -34,7 +40,11 @@ from ..core.bridge import vector_field
 from ..core.ode import ODESystem
 from ..core.systems import textbook_system
 
-__all__ = ["TaskSpec", "TASKS", "Task", "task", "system_field"]
+__all__ = ["TaskSpec", "TASKS", "GENERATORS", "Task", "task", "system_field"]
+
+GENERATORS = ("torch", "reference")
+# The reference generator's radius range per task (HNN's data.py: spring rand() * 0.9 + 0.1, pendulum rand() + 1.3).
+_REFERENCE_RADIUS = {"spring": (0.1, 1.0), "pendulum": (1.3, 2.3)}
 
 
 def _radius_ic(lo: float, hi: float) -> Callable[[int, torch.Generator], torch.Tensor]:
@@ -165,8 +175,31 @@ def _solve(f: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, times: t
         return odeint(lambda _t, y: f(y), x0, times, method="dopri5", rtol=1e-10, atol=1e-10)
 
 
+def _reference_data(name: str, f: Callable[[torch.Tensor], torch.Tensor], seed: int, n_traj: int,
+                    times: torch.Tensor, noise: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """HNN's data.py draw sequence for one seed: (clean x0 (n, 2), noisy states (T, n, 2), clean states (T, n, 2))."""
+    import numpy as np
+    from scipy.integrate import solve_ivp
+    lo, hi = _REFERENCE_RADIUS[name]
+    rng = np.random.RandomState(seed)        # np.random.seed(seed) seeds this very stream
+    rhs = lambda _t, y: f(torch.from_numpy(y)).numpy()  # noqa: E731
+    t_eval = times.numpy()
+    x0, noisy, clean = [], [], []
+    for _ in range(n_traj):
+        y0 = rng.rand(2) * 2 - 1
+        y0 = y0 / np.sqrt((y0 ** 2).sum()) * (rng.rand() * (hi - lo) + lo)
+        sol = solve_ivp(rhs, (0.0, float(t_eval[-1])), y0, t_eval=t_eval, rtol=1e-10).y   # (2, T)
+        q = sol[0] + rng.randn(sol.shape[1]) * noise
+        p = sol[1] + rng.randn(sol.shape[1]) * noise
+        x0.append(y0)
+        clean.append(sol.T)
+        noisy.append(np.stack([q, p], -1))
+    as_t = lambda a: torch.from_numpy(np.stack(a, 1 if a is not x0 else 0))  # noqa: E731
+    return as_t(x0), as_t(noisy), as_t(clean)
+
+
 def task(name: str, seeds: Sequence[int] = (0, 1, 2, 3, 4), *, n_traj: int | None = None,
-         horizon_factor: int = 10) -> Task:
+         horizon_factor: int = 10, generator: str = "torch") -> Task:
     """Generate the data of setting ``name`` for every seed.
 
     Args:
@@ -174,16 +207,22 @@ def task(name: str, seeds: Sequence[int] = (0, 1, 2, 3, 4), *, n_traj: int | Non
         seeds: data seeds (one data set per seed).
         n_traj: total number of trajectories (even, >= 2; half train, half test); default the setting's.
         horizon_factor: rollouts run to ``horizon_factor * t_end``.
+        generator: ``"torch"`` or ``"reference"`` (HNN's numpy draw sequence; spring and pendulum).
 
     Returns:
         A `Task`.
 
     Raises:
-        ValueError: for an unknown name (listing the valid ones), no seeds, an odd or too small ``n_traj``
-            or ``horizon_factor`` < 1.
+        ValueError: for an unknown name or generator (listing the valid ones), the reference generator on a
+            task it does not cover, no seeds, an odd or too small ``n_traj`` or ``horizon_factor`` < 1.
     """
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; valid: {sorted(TASKS)}")
+    if generator not in GENERATORS:
+        raise ValueError(f"unknown generator {generator!r}; valid: {list(GENERATORS)}")
+    if generator == "reference" and name not in _REFERENCE_RADIUS:
+        raise ValueError(f"generator='reference' follows HNN's data.py, which exists for "
+                         f"{sorted(_REFERENCE_RADIUS)}; got task {name!r}")
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
         raise ValueError("seeds must name at least one data seed, got an empty sequence")
@@ -199,14 +238,22 @@ def task(name: str, seeds: Sequence[int] = (0, 1, 2, 3, 4), *, n_traj: int | Non
     n_roll = horizon_factor * (spec.n_points - 1)
     rollout_times = torch.arange(n_roll + 1, dtype=torch.float64) * dt
     half = n_traj // 2
-    gens = [torch.Generator().manual_seed(seed) for seed in seeds]
-    x0 = torch.stack([spec.sample_ic(n_traj, g) for g in gens])          # (E, n_traj, d)
-    # One solve for every seed and trajectory: the training grid is the start of the rollout grid (same spacing).
-    path = _solve(f, x0, rollout_times)                                   # (S + 1, E, n_traj, d)
-    states = path[: spec.n_points]
-    dx = f(states)
-    noise = torch.stack([torch.randn(states[:, 0].shape, generator=g, dtype=torch.float64) for g in gens], 1)
-    noisy = states + spec.noise * noise
+    if generator == "reference":
+        drawn = [_reference_data(name, f, s, n_traj, rollout_times[: spec.n_points], spec.noise) for s in seeds]
+        x0 = torch.stack([d[0] for d in drawn])                           # (E, n_traj, d)
+        path = _solve(f, x0, rollout_times)                               # the rollout grid's truth (dopri5)
+        states = torch.stack([d[2] for d in drawn], 1)                    # their data: SciPy's solve
+        noisy = torch.stack([d[1] for d in drawn], 1)
+        dx = f(states)
+    else:
+        gens = [torch.Generator().manual_seed(seed) for seed in seeds]
+        x0 = torch.stack([spec.sample_ic(n_traj, g) for g in gens])      # (E, n_traj, d)
+        # One solve for every seed and trajectory: the training grid is the start of the rollout grid.
+        path = _solve(f, x0, rollout_times)                               # (S + 1, E, n_traj, d)
+        states = path[: spec.n_points]
+        dx = f(states)
+        noise = torch.stack([torch.randn(states[:, 0].shape, generator=g, dtype=torch.float64) for g in gens], 1)
+        noisy = states + spec.noise * noise
 
     def flat(a: torch.Tensor, sl: slice) -> torch.Tensor:  # (T, E, n, d) -> (E, n * T, d), trajectory-major (HNN)
         a = a[:, :, sl].permute(1, 2, 0, 3)
