@@ -44,3 +44,13 @@ def test_report_summarize_uses_the_helper():
     ref = mean_ci([1.0, 2.0, 4.0])
     assert (stat.mean, stat.std, stat.ci95_low, stat.ci95_high) == (ref.mean, ref.std, ref.low, ref.high)
     assert stat.ci95_low < stat.mean < stat.ci95_high
+
+
+def test_numpy_scalars_are_counted_and_other_objects_refused():
+    import numpy as np
+
+    # np.float32 and np.int64 are not Python float/int subclasses: they must count, not vanish from the mean.
+    ci = mean_ci([np.float32(1.0), np.int64(3), 2.0, None, float("nan")])
+    assert ci.n == 3 and ci.mean == pytest.approx(2.0)
+    with pytest.raises(TypeError, match=r"values must be real numbers \(None or nan for a failed run\), got \['1'\]"):
+        mean_ci(["1", 2.0])

@@ -47,6 +47,7 @@ from ..core.integrals import ConservationCheck, conservation_check
 from ..core.first_integrals import first_integrals
 from ..core.ode import ODESystem, jet_symbol
 from ..core.penalty import conservation_penalty, project_to_level_set
+from ..core.stats import mean_ci
 from ..core.symmetries import Polynomial, find_symmetries
 from ..core.systems import textbook_system
 from ..train import fit
@@ -610,15 +611,13 @@ def summarize(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollout_
     Returns:
         A DataFrame indexed by (system, method) with columns ``<metric>`` and ``<metric>_ci95``.
     """
-    from scipy.stats import t as student_t
     out = {}
     for (system, method), g in df.groupby(["system", "method"], sort=False):
         row = {}
         for m in metrics:
-            v = g[m].dropna()
-            n = len(v)
-            row[m] = v.mean() if n else float("nan")
-            row[f"{m}_ci95"] = (student_t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+            ci = mean_ci(g[m].dropna().tolist())  # the one statistics helper (t-interval over seeds)
+            row[m] = ci.mean
+            row[f"{m}_ci95"] = ci.half_width if ci.n > 1 else float("nan")
         out[(system, method)] = row
     return pd.DataFrame.from_dict(out, orient="index").rename_axis(["system", "method"])
 

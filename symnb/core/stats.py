@@ -7,6 +7,7 @@ incomplete beta function (continued fraction, Numerical Recipes 3rd ed., section
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -115,7 +116,7 @@ def mean_ci(values: Iterable[object], *, level: float = 0.95, log: bool = False)
     never dips below zero.
 
     Args:
-        values: numbers; non-numbers and non-finite values (failed or diverged runs) are left out.
+        values: real numbers; None and non-finite values (failed or diverged runs) are left out.
         level: the confidence level, in (0, 1).
         log: compute on log10 (values must then be > 0).
 
@@ -124,11 +125,16 @@ def mean_ci(values: Iterable[object], *, level: float = 0.95, log: bool = False)
 
     Raises:
         ValueError: for ``level`` outside (0, 1), or a value <= 0 with ``log=True``.
+        TypeError: for a value that is not a real number (nor None).
     """
     if not (isinstance(level, float) and 0.0 < level < 1.0):
         raise ValueError(f"level must be a float in (0, 1), got {level!r}")
-    finite = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
-              and math.isfinite(v)]
+    values = list(values)
+    # numbers.Real covers numpy and torch-free scalars (np.float32 is not a float subclass): none silently dropped.
+    odd = [v for v in values if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real))]
+    if odd:
+        raise TypeError(f"values must be real numbers (None or nan for a failed run), got {odd[:3]}")
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
     if log:
         bad = [v for v in finite if v <= 0]
         if bad:

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field, replace
 import torch
 from torchdiffeq import odeint
 
-from ..core.bridge import vector_field
 from ..core.ode import ODESystem
 from ..core.systems import textbook_system
 
@@ -166,7 +165,7 @@ def system_field(system: ODESystem) -> Callable[[torch.Tensor], torch.Tensor]:
         raise ValueError(f"system: give numeric values for the parameters {list(system.parameters)}")
     if not system.is_autonomous:
         raise ValueError("system: only autonomous systems are supported (the right-hand side depends on t)")
-    field = vector_field(system.states, system.rhs)  # the bridge's one wrapper (autonomous: time unused)
+    field = system.to_module()  # the one system->torch module (autonomous: time unused)
     return lambda x: field(None, x)
 
 
