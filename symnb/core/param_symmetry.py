@@ -130,7 +130,7 @@ def two_layer_field(width: int, d_in: int = 1, d_out: int | None = None, activat
     out = w2 * act + b2
     params = (*w1, *(b1 if bias else []), *w2, *(b2 if bias else []))
     return ParameterField(tuple(out), tuple(params), tuple(z), patterns,
-                          f"{activation}, width {width}, d_in {d_in}, d_out {d_out}")
+                          f"{activation}, width {width}, d_in {d_in}, d_out {d_out}" + ("" if bias else ", no bias"))
 
 
 # ------------------------------------------------------------------------------------------------ finder
