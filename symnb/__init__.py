@@ -29,7 +29,8 @@ from .core.systems import textbook_system
 from .neural import MLPEnsemble, hnn_field, rk4_rollout
 from .neural.learned_cq import (SymmetrizedHNN, certify_quantities, generator_spectrum, quadratic_integrals,
                                 spectrum_rank)
-from .train import FitResult, TrainConfig, TrainingDiverged, fit, train
+# `train` (the function) stays in `symnb.train`: binding it here would hide the package (`import symnb.train`).
+from .train import FitResult, TrainConfig, TrainingDiverged, fit
 # chapter 9: parameter-space symmetries
 from .core.param_symmetry import (ParameterField, ParameterSymmetries, certify_generator, conservation_law_count,
                                   find_parameter_symmetries, two_layer_field)
@@ -43,7 +44,7 @@ __all__ = [
     "SymmetryCheck", "check_symmetry", "determining_equations", "finite_transformation", "lie_series",
     "maps_solutions", "prolong", "solve_determining_equations", "Lagrangian", "euler_lagrange", "noether_charge",
     "variational_check", "Trajectory", "integrate", "to_torch", "ODESystem", "ode_system", "total_derivative",
-    "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged", "train",
+    "textbook_system", "FitResult", "fit", "TrainConfig", "TrainingDiverged",
     # the pipeline: ODE -> symmetries -> first integrals -> checked torch regularizer
     "find_symmetries", "Polynomial", "SymmetryBasis", "first_integrals", "FirstIntegral", "FirstIntegrals",
     "adjoint_of", "AdjointSystem", "NumericAdjoint", "conservation_penalty", "ConservationPenalty",

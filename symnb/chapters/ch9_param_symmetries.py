@@ -33,6 +33,7 @@ from ..core.audit import Verdict
 from ..core.param_symmetry import (ParameterField, conservation_law_count, find_parameter_symmetries,
                                    two_layer_field)
 from ..core.params import Param, ParameterSchema
+from ..core.stats import mean_ci
 from ..neural.ledger import quadratic_form, record_ledger
 from ..neural.teleport import mlp_gl_action, rescale_action, teleport
 
@@ -487,9 +488,9 @@ def teleport_node(n_seeds: int = 5, steps: int = 100, width: int = 16, lr: float
 
 
 def _ci(values: torch.Tensor) -> tuple[float, float]:
-    from scipy.stats import t as student_t
-    n = values.numel()
-    return float(values.mean()), float(student_t.ppf(0.975, n - 1) * values.std() / math.sqrt(n))
+    # the library's one statistics helper (Student t over seeds); (mean, half width)
+    ci = mean_ci(values.tolist())
+    return ci.mean, ci.half_width
 
 
 def teleport_summary(runs: Sequence[TeleportRun], checkpoints: Sequence[int] = (10, 50, -1)) -> pd.DataFrame:
@@ -537,14 +538,14 @@ def figure_drift(ledgers: dict, fig3: Fig3Result, etas: Sequence[float]):
 def figure_teleport(runs: Sequence[TeleportRun]):
     """Loss vs step and vs wall time (mean over seeds, 95% band), with and without the teleport."""
     import matplotlib.pyplot as plt
-    from scipy.stats import t as student_t
 
     fig, axes = plt.subplots(len(runs), 2, figsize=(10, 3.3 * len(runs)), squeeze=False)
     for row, run in zip(axes, runs):
         for label, loss, tm in (("GD", run.loss_plain, run.time_plain),
                                 ("GD + teleport", run.loss_teleport, run.time_teleport)):
-            n = loss.shape[0]
-            mean, half = loss.mean(0), student_t.ppf(0.975, n - 1) * loss.std(0) / math.sqrt(n)
+            cis = [mean_ci(column.tolist()) for column in loss.T]
+            mean = torch.tensor([c.mean for c in cis])
+            half = torch.tensor([c.half_width for c in cis])
             steps = torch.arange(1, loss.shape[1] + 1)
             row[0].plot(steps, mean, label=label)
             row[0].fill_between(steps, (mean - half).clamp(min=1e-12), mean + half, alpha=0.3)

@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import sympy as sp
 import torch
+from torch import nn
 from torchdiffeq import odeint
 
-from .ode import ODESystem
-
-__all__ = ["to_torch", "vector_field", "Trajectory", "integrate", "DEVICES", "resolve_device"]
+__all__ = ["to_torch", "FieldModule", "field_module", "vector_field", "Trajectory", "integrate", "DEVICES",
+           "resolve_device"]
 
 # Solvers of torchdiffeq we expose; the dict's keys are the accepted names (torchdiffeq's own style).
 SOLVERS = ("dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2", "rk4", "euler", "midpoint", "explicit_adams",
@@ -43,16 +44,19 @@ def resolve_device(device: str) -> torch.device:
 
 
 @lru_cache(maxsize=512)
-def _lambdify(args: tuple[sp.Symbol, ...], exprs: tuple[sp.Expr, ...]) -> Callable:
-    return sp.lambdify(args, list(exprs), modules="torch")
+def _lambdify(args: tuple[sp.Symbol, ...], exprs: tuple[sp.Expr, ...], cse: bool = False) -> Callable:
+    return sp.lambdify(args, list(exprs), modules="torch", cse=cse)
 
 
-def to_torch(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr] | sp.Expr) -> Callable[..., list[torch.Tensor]]:
+def to_torch(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr] | sp.Expr, *,
+             cse: bool = False) -> Callable[..., list[torch.Tensor]]:
     """Compile SymPy expressions into a torch function of ``args`` (cached per argument/expression tuple).
 
     Args:
         args: the symbols, in call order.
         exprs: one expression or a sequence.
+        cse: eliminate common subexpressions first (SymPy's ``lambdify(..., cse=True)``): one torch op per shared
+            subexpression instead of one per occurrence -- fewer ops forward and backward for large formulas.
 
     Returns:
         A function taking one tensor (or number) per symbol and returning a list of tensors, one per
@@ -60,39 +64,145 @@ def to_torch(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr] | sp.Expr) -> C
         as Python numbers; `torch.as_tensor` them if a tensor is needed.
     """
     exprs = (sp.sympify(exprs),) if isinstance(exprs, (sp.Basic, int, float)) else tuple(map(sp.sympify, exprs))
-    return _lambdify(tuple(args), exprs)
+    return _lambdify(tuple(args), exprs, bool(cse))
 
 
-def vector_field(states: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], *, t: sp.Symbol | None = None,
-                 params: Sequence[sp.Symbol] = (), axis: int = -1) -> Callable[..., torch.Tensor]:
-    """The right-hand side dy/dt = f(t, y) as a torchdiffeq field, compiled by `to_torch` -- the one wrapper.
+class FieldModule(nn.Module):
+    """A right-hand side dy/dt = f(t, y) compiled by `to_torch`, as an ``nn.Module`` -- the one system->torch wrapper.
+
+    ``module(t, y)`` works with ``torchdiffeq.odeint`` and ``odeint_adjoint``.  The parameters' numbers live in
+    the module: as **buffers** by default (they follow ``.to(dtype/device)`` and ``state_dict`` but are not
+    trained), as **nn.Parameters** with ``trainable=True`` (then ``odeint_adjoint`` and optimizers see them).
+    Each is registered under its symbol's name in ``module.params`` (``module.params.theta1``).  Numbers passed
+    at call time, ``module(t, y, *values)``, replace the stored ones (e.g. per-configuration tensors that
+    broadcast against y).
+
+    Pickles (Dask, DataLoader workers, ``torch.save``) as the SymPy expressions and symbols; the lambdified
+    function is rebuilt on first use after unpickling.
 
     Args:
         states: the symbols of y's components, in order along ``axis``.
         exprs: f, one expression per state.
         t: the time symbol if f depends on it (None: autonomous; the time argument is ignored).
-        params: symbols whose values are passed after the state, as extra arguments of the field.
-        axis: the dimension of y that holds the components (-1: y is (..., k); 0: y is (k, ...)).
+        params: symbols whose numbers are stored (``values``) or passed at call time.
+        values: a number (or tensor) for each of ``params``, keyed by symbol or name; None: pass them at call time.
+        axis: the dimension of y that holds the components (-1: y is (..., k); 0: y is (k, ...)); None for one
+            state whose values fill y elementwise (y of any shape).
+        dtype, device: of the stored numbers (None: float64 on the CPU); the output has y's dtype and device.
+        trainable: store the numbers as ``nn.Parameter`` instead of buffers.
+
+    Raises:
+        ValueError: if the number of expressions differs from the number of states, ``axis=None`` with several
+            states, or ``values`` misses or adds a parameter.
+    """
+
+    def __init__(self, states: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], *, t: sp.Symbol | None = None,
+                 params: Sequence[sp.Symbol] = (), values: Mapping[Any, Any] | None = None, axis: int | None = -1,
+                 dtype: torch.dtype | None = None, device: str | torch.device | None = None,
+                 trainable: bool = False) -> None:
+        super().__init__()
+        states, exprs, params = tuple(states), tuple(sp.sympify(e) for e in exprs), tuple(params)
+        if len(states) != len(exprs):
+            raise ValueError(f"{len(exprs)} expressions for {len(states)} states {list(states)}")
+        if axis is None and len(states) != 1:
+            raise ValueError(f"axis=None (elementwise) needs one state, got states {list(states)}")
+        self.states, self.exprs, self.t, self.symbols, self.axis = states, exprs, t, params, axis
+        self.params = nn.Module()
+        self._keys: tuple[str, ...] = ()
+        if values is not None:
+            by_name = {getattr(k, "name", k): v for k, v in values.items()}
+            names = [p.name for p in params]
+            missing, extra = [n for n in names if n not in by_name], sorted(set(by_name) - set(names))
+            if missing or extra:
+                raise ValueError(f"values must give a number for each parameter {names}; missing {missing}, "
+                                 f"unknown {extra}")
+            dtype = torch.float64 if dtype is None else dtype
+            device = torch.device("cpu") if device is None else torch.device(device)
+            keys = []
+            for i, p in enumerate(params):
+                key = p.name if p.name.isidentifier() and p.name not in keys else f"param{i}"
+                number = torch.as_tensor(by_name[p.name], dtype=dtype, device=device).clone()
+                if trainable:
+                    self.params.register_parameter(key, nn.Parameter(number))
+                else:
+                    self.params.register_buffer(key, number)
+                keys.append(key)
+            self._keys = tuple(keys)
+        self._fn = None
+
+    def _compiled(self) -> Callable:
+        if self._fn is None:
+            self._fn = to_torch(((self.t,) if self.t is not None else ()) + self.states + self.symbols, self.exprs)
+        return self._fn
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_fn": None}
+
+    def value(self, name: str) -> torch.Tensor:
+        """The stored number of the parameter called ``name``.
+
+        Raises:
+            ValueError: for a name that is not a stored parameter.
+        """
+        names = [p.name for p in self.symbols] if self._keys else []
+        if name not in names:
+            raise ValueError(f"no stored value for {name!r}; stored parameters: {names}")
+        return getattr(self.params, self._keys[names.index(name)])
+
+    def forward(self, time: torch.Tensor, y: torch.Tensor, *values) -> torch.Tensor:
+        """dy/dt at (time, y): y's shape, dtype and device (constant components are broadcast)."""
+        if not values:
+            if self.symbols and not self._keys:
+                raise ValueError(f"no numbers for the parameters {[p.name for p in self.symbols]}: pass them "
+                                 "at call time, module(t, y, *values), or build the module with values=")
+            values = tuple(getattr(self.params, k) for k in self._keys)
+        elif len(values) != len(self.symbols):
+            raise ValueError(f"{len(values)} call-time value(s) for the parameters {[p.name for p in self.symbols]}")
+        comps = (y,) if self.axis is None else y.unbind(self.axis)
+        out = self._compiled()(*((time,) if self.t is not None else ()), *comps, *values)
+        if self.axis is None:  # elementwise: the output broadcasts y against call-time values
+            out = torch.as_tensor(out[0], dtype=y.dtype, device=y.device)
+            return out.expand(y.shape) if out.dim() == 0 else out
+        return torch.stack([torch.as_tensor(o, dtype=y.dtype, device=y.device).expand(comps[0].shape) for o in out],
+                           dim=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"states={[s.name for s in self.states]}, rhs={[sp.sstr(e) for e in self.exprs]}"
+
+
+def field_module(system: Any, values: Mapping[Any, Any] | None = None, *, dtype: torch.dtype | None = None,
+                 device: str | torch.device | None = None, trainable: bool = False,
+                 axis: int | None = -1) -> FieldModule:
+    """``system``'s right-hand side as a torch module f(t, y) (what `ODESystem.to_module` returns).
+
+    Args:
+        system: an `ODESystem`.
+        values: a number for each of ``system.parameters``, keyed by symbol or name (None if it has none).
+        dtype, device: of the stored numbers (float64 / CPU by default); the output follows y's.
+        trainable: parameters as ``nn.Parameter`` (trained, seen by ``odeint_adjoint``) instead of buffers.
+        axis: where y holds the states (-1: y is (..., n); 0: (n, ...)); None: one state, y elementwise.
 
     Returns:
-        ``field(t, y, *param_values) -> dy/dt`` with y's shape, dtype and device (constant components are
-        broadcast).
+        A `FieldModule` for ``torchdiffeq.odeint(module, y0, times)`` and ``odeint_adjoint``.
+
+    Raises:
+        ValueError: if ``values`` misses or adds a parameter (the allowed names are listed).
+    """
+    return FieldModule(system.states, system.rhs, t=system.t, params=system.parameters, values=values or {},
+                       axis=axis, dtype=dtype, device=device, trainable=trainable)
+
+
+def vector_field(states: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], *, t: sp.Symbol | None = None,
+                 params: Sequence[sp.Symbol] = (), axis: int = -1) -> FieldModule:
+    """The right-hand side as a `FieldModule` whose parameter numbers are passed at call time.
+
+    Kept for existing callers: ``field(t, y, *param_values) -> dy/dt`` with y's shape, dtype and device.  New code
+    uses `ODESystem.to_module` / `field_module`.
 
     Raises:
         ValueError: if the number of expressions differs from the number of states.
     """
-    states, exprs = tuple(states), tuple(sp.sympify(e) for e in exprs)
-    if len(states) != len(exprs):
-        raise ValueError(f"{len(exprs)} expressions for {len(states)} states {list(states)}")
-    fn = to_torch(((t,) if t is not None else ()) + states + tuple(params), exprs)
-
-    def field(time: torch.Tensor, y: torch.Tensor, *values) -> torch.Tensor:
-        comps = y.unbind(axis)
-        out = fn(*((time,) if t is not None else ()), *comps, *values)
-        return torch.stack([torch.as_tensor(o, dtype=y.dtype, device=y.device).expand(comps[0].shape) for o in out],
-                           dim=axis)
-
-    return field
+    return FieldModule(states, exprs, t=t, params=params, axis=axis)
 
 
 @dataclass(frozen=True)
@@ -137,7 +247,7 @@ def integrate(system: ODESystem, x0: Sequence[float], times: Sequence[float] | t
         raise ValueError(f"x0 has {len(x0)} entries but the system has states {list(system.states)}")
     params = _check_values(system, values or {})
     rhs = tuple(sp.sympify(f).subs(params) for f in system.rhs)
-    field = vector_field(system.states, rhs, t=system.t)
+    field = FieldModule(system.states, rhs, t=system.t)
     t = torch.as_tensor(times, dtype=torch.float64)
     y0 = torch.as_tensor(x0, dtype=torch.float64)
     with torch.no_grad():

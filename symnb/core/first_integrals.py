@@ -27,7 +27,7 @@ import sympy as sp
 import torch
 
 from .bridge import to_torch
-from .integrals import BudgetExceeded, time_budget
+from .zero import ZeroStatus, decide_zero
 from .coefficients import generic_branches, null_space, sample_value
 from .lie import Generator
 from .noether import noether_charge
@@ -104,27 +104,6 @@ def real_domain(expr: sp.Expr, variables: Sequence[sp.Symbol] = ()) -> str:
     return "; ".join(notes)
 
 
-def _screen(expr: sp.Expr, scale: sp.Expr, symbols: Sequence[sp.Symbol], samples: int = 12, seed: int = 0
-            ) -> str:
-    """Numeric screen of expr = 0 relative to ``scale``: "nonzero", "zero" (numerically) or "no points"."""
-    # evalf folds numeric sub-expressions (exp(1/2) -> 1.648...): torch functions refuse Python numbers.
-    fn = to_torch(tuple(symbols), (expr.evalf(), scale.evalf()))
-    rng = random.Random(seed)
-    seen = 0
-    for _ in range(samples * 10):
-        point = [torch.tensor(sample_value(s, rng), dtype=torch.float64) for s in symbols]
-        with torch.no_grad():
-            value, size = (float(torch.as_tensor(v, dtype=torch.float64)) for v in fn(*point))
-        if value != value or size != size or abs(value) == float("inf") or abs(size) == float("inf"):
-            continue  # outside the real domain here
-        if abs(value) > 1e-9 * max(1.0, abs(size)):
-            return "nonzero"
-        seen += 1
-        if seen >= samples:
-            break
-    return "zero" if seen else "no points"
-
-
 def certify_integral(expr: sp.Expr, system: ODESystem, budget_s: float | None = 20.0) -> tuple[str, sp.Expr]:
     """Is ``expr`` a first integral of ``system``?  Numeric screen first, then D_t I simplified under a budget.
 
@@ -138,28 +117,10 @@ def certify_integral(expr: sp.Expr, system: ODESystem, budget_s: float | None = 
         return "zero", sp.S.Zero
     scale = sp.Abs(sp.diff(expr, system.t)) + sum(sp.Abs(sp.diff(expr, x) * f) for x, f in zip(system.states,
                                                                                              system.rhs))
-    symbols = sorted(derivative.free_symbols | scale.free_symbols, key=lambda s: s.name)
-    screen = _screen(derivative, scale, symbols)
-    if screen == "nonzero":
+    decision = decide_zero(derivative, scale=scale, samples=12, budget_s=budget_s)
+    if decision.status == ZeroStatus.NONZERO:
         return "nonzero", derivative
-    # Cheap exact normal forms first (rational functions; trig as rational functions of tan of the half angle;
-    # hyperbolic as rational functions of exponentials),
-    # the general simplify last: most true integrals are proved in milliseconds this way.
-    steps = (lambda e: sp.cancel(sp.together(sp.expand(e))),
-             lambda e: sp.cancel(sp.together(sp.expand(e.rewrite(sp.tan)))),  # trig/tanh: rational in tan(u/2)
-             lambda e: sp.cancel(sp.together(sp.expand(e.rewrite(sp.exp)))),
-             lambda e: sp.simplify(e),
-             lambda e: sp.simplify(e.rewrite(sp.exp)))
-    simplified = derivative
-    try:
-        with time_budget(budget_s):
-            for step in steps:
-                simplified = step(derivative)
-                if simplified == 0:
-                    return "zero", sp.S.Zero
-    except BudgetExceeded:
-        return "undecided", derivative
-    return "undecided", simplified
+    return decision.status, decision.simplified
 
 
 def _nonconstant(expr: sp.Expr, system: ODESystem) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import sympy as sp
 
 from .first_integrals import certify_integral
-from .integrals import BudgetExceeded, time_budget
+from .budget import BudgetExceeded, time_budget
 from .coefficients import split_identically
 from .ode import ODESystem
 

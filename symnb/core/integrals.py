@@ -6,105 +6,39 @@ max_t |I(t) - I(0)| along a float64 dopri5 trajectory at tight tolerance.
 """
 from __future__ import annotations
 
-import random
-import signal
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 import torch
 
 from .bridge import evaluate, integrate
+from .budget import Budget, BudgetExceeded, time_budget
 from .ode import ODESystem, total_derivative
+from .zero import ZeroStatus, decide_zero
 
-__all__ = ["ConservationCheck", "conservation_check", "Drift", "numeric_drift", "is_zero", "time_budget",
-           "BudgetExceeded"]
+__all__ = ["ConservationCheck", "conservation_check", "Drift", "numeric_drift", "is_zero", "ZeroStatus",
+           "time_budget", "Budget", "BudgetExceeded"]
 
-STATUSES = ("zero", "nonzero", "undecided")
-
-
-class BudgetExceeded(Exception):
-    """A SymPy step ran past its time budget."""
+STATUSES = tuple(ZeroStatus)
 
 
-@contextmanager
-def time_budget(seconds: float | None) -> Iterator[None]:
-    """Raise `BudgetExceeded` inside the block after ``seconds`` (main thread, POSIX; otherwise unbounded).
+def is_zero(expr: sp.Expr, samples: int = 6, seed: int = 0, tol: float = 1e-9,
+            budget_s: float | None = None) -> ZeroStatus:
+    """Decide whether ``expr`` vanishes identically: `ZeroStatus` ``"zero"``, ``"nonzero"`` or ``"undecided"``.
 
-    Inside an enclosing budget the enclosing one applies (one interval timer per process).
-    """
-    usable = (seconds is not None and threading.current_thread() is threading.main_thread()
-              and hasattr(signal, "setitimer"))
-    if usable and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
-        usable = False  # an enclosing budget is running and bounds this block too
-    if not usable:
-        yield
-        return
-
-    def _alarm(signum, frame):  # noqa: ARG001 -- signal handler signature
-        raise BudgetExceeded(f"time budget of {seconds:g} s exceeded")
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, float(seconds))
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def _sampled(expr: sp.Expr, samples: int, seed: int, tol: float) -> tuple[str, int]:
-    """Evaluate at random real points: ("nonzero", seen) at the first clearly non-zero value, else ("small", seen)."""
-    rng = random.Random(seed)
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
-    seen = 0
-    for _ in range(samples * 4):
-        point = {s: sp.Float(rng.uniform(-0.9, 0.9), 30) for s in symbols}
-        value = complex(expr.subs(point).evalf(30))
-        if value != value or abs(value) == float("inf") or abs(value.imag) > tol:
-            continue  # outside the real domain at this point
-        if abs(value.real) > tol:
-            return "nonzero", seen
-        seen += 1
-        if seen >= samples:
-            break
-    return "small", seen
-
-
-def is_zero(expr: sp.Expr, samples: int = 6, seed: int = 0, tol: float = 1e-9, budget_s: float | None = None) -> str:
-    """Decide whether ``expr`` vanishes identically: ``"zero"``, ``"nonzero"`` or ``"undecided"``.
-
-    Numeric first: the expression is evaluated at random real points (each free symbol uniform in (-0.9, 0.9),
-    inside the domains of asin/atanh that the paper's formulas use); a clearly non-zero value proves "nonzero"
-    at once, without simplifying.  Otherwise SymPy's ``simplify`` (also after rewriting trigonometric and
-    hyperbolic functions as exponentials) must reach 0 for "zero"; numerically zero without a symbolic proof is
-    "undecided".
+    The status of `symnb.core.zero.decide_zero` (numeric screen at random real points, then exact normal forms);
+    a `str` enum, so it compares equal to the strings.
 
     Args:
         expr: the expression.
         samples, seed, tol: the numeric screen.
         budget_s: time budget for the symbolic part (None: unbounded); past it the answer is "undecided".
+
+    Raises:
+        ValueError: for a ``budget_s`` that is neither None nor a positive number.
     """
-    expr = sp.sympify(expr)
-    if expr == 0:
-        return "zero"
-    status, seen = _sampled(expr, samples, seed, tol)
-    if status == "nonzero":
-        return "nonzero"
-    trig = (sp.functions.elementary.hyperbolic.HyperbolicFunction,
-            sp.functions.elementary.trigonometric.TrigonometricFunction)
-    try:
-        with time_budget(budget_s):
-            if sp.simplify(expr) == 0:
-                return "zero"
-            # e.g. cos(asin(tanh u)) - 1/cosh(u) only simplifies after rewriting in exponentials.
-            if seen and expr.has(*trig) and sp.simplify(expr.rewrite(sp.exp)) == 0:
-                return "zero"
-    except BudgetExceeded:
-        return "undecided"
-    return "undecided"
+    return decide_zero(expr, samples=samples, seed=seed, tol=tol, budget_s=budget_s).status
 
 
 @dataclass(frozen=True)
@@ -114,29 +48,45 @@ class ConservationCheck:
     Attributes:
         quantity: the candidate I(t, x).
         derivative: D_t I along the flow, simplified.
-        status: ``"zero"`` (conserved), ``"nonzero"`` (not conserved) or ``"undecided"``.
+        status: `ZeroStatus` ``"zero"`` (conserved), ``"nonzero"`` (not conserved) or ``"undecided"``.
     """
 
     quantity: sp.Expr
     derivative: sp.Expr
-    status: str
+    status: ZeroStatus
 
     @property
     def conserved(self) -> bool:
         return self.status == "zero"
 
 
-def conservation_check(quantity: sp.Expr, system: ODESystem) -> ConservationCheck:
+def conservation_check(quantity: sp.Expr, system: ODESystem, budget_s: float | None = None) -> ConservationCheck:
     """Total derivative of ``quantity`` along solutions of ``system``, simplified, and whether it is 0.
 
+    Args:
+        quantity: the candidate I(t, x).
+        system: the ODE system.
+        budget_s: time budget for the symbolic work (None: unbounded); past it the status is "undecided" and
+            ``derivative`` is D_t I as far as it was simplified.
+
     Raises:
-        ValueError: if ``quantity`` contains jet symbols (derivatives): it must be a function of t and states.
+        ValueError: if ``quantity`` contains jet symbols (derivatives): it must be a function of t and states;
+            for a ``budget_s`` that is neither None nor a positive number.
     """
     quantity = sp.sympify(quantity)
     if quantity.free_symbols & set(system.derivatives):
         raise ValueError(f"{quantity} contains derivatives {system.derivatives}; substitute the ODE first")
-    derivative = sp.simplify(total_derivative(quantity, system))
-    return ConservationCheck(quantity, derivative, is_zero(derivative))
+    budget = Budget(budget_s)
+    derivative = total_derivative(quantity, system)
+    try:
+        with budget:
+            derivative = sp.simplify(derivative)
+    except BudgetExceeded:
+        return ConservationCheck(quantity, derivative, ZeroStatus.UNDECIDED)
+    left = None if budget_s is None else budget.remaining()
+    if left == 0:
+        return ConservationCheck(quantity, derivative, ZeroStatus.UNDECIDED)
+    return ConservationCheck(quantity, derivative, is_zero(derivative, budget_s=left))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from torchdiffeq import odeint
 
 from .coefficients import null_space
 from .integrals import is_zero
+from .zero import ZeroStatus
 from .bridge import evaluate, integrate, vector_field
 from .ode import ODESystem, jet_symbol, total_derivative
 
@@ -413,7 +414,7 @@ class SymmetryCheck:
 
     generator: Generator
     residuals: tuple[sp.Expr, ...]
-    statuses: tuple[str, ...]
+    statuses: tuple[ZeroStatus, ...]
 
     @property
     def holds(self) -> bool:

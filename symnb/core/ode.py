@@ -97,6 +97,20 @@ class ODESystem:
         """Every symbol the system knows, by name: t, the states, their first jet symbols and the parameters."""
         return {s.name: s for s in (self.t, *self.states, *self.derivatives, *self.parameters)}
 
+    def to_module(self, values=None, *, dtype=None, device=None, trainable: bool = False, axis: int | None = -1):
+        """This system's right-hand side as a torch module f(t, y) for ``torchdiffeq.odeint`` / ``odeint_adjoint``.
+
+        See `symnb.core.bridge.field_module` (the one system->torch bridge): parameters are stored as buffers
+        (``trainable=True``: as ``nn.Parameter``), ``values`` keyed by symbol or name, ``dtype``/``device`` of the
+        stored numbers (float64 / CPU by default), y laid out as (..., n) (``axis=-1``).
+
+        Raises:
+            ValueError: if ``values`` misses or adds a parameter.
+        """
+        from .bridge import field_module  # deferred: the bridge needs torch, the symbolic core does not
+
+        return field_module(self, values, dtype=dtype, device=device, trainable=trainable, axis=axis)
+
     def canonical(self, expr: sp.Expr | float, *, what: str = "expression", extra: Sequence[sp.Symbol] = ()
                   ) -> sp.Expr:
         """Rewrite a user's expression in the system's own symbols, matching by name.

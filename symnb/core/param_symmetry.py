@@ -29,7 +29,7 @@ from sympy.core.function import AppliedUndef
 
 from .bridge import to_torch
 from .coefficients import null_space
-from .integrals import BudgetExceeded, time_budget
+from .budget import Budget, BudgetExceeded
 
 __all__ = ["ParameterField", "ACTIVATIONS", "two_layer_field", "ParameterSymmetry", "ParameterSymmetries",
            "find_parameter_symmetries", "GeneratorCertificate", "certify_generator", "LawCount",
@@ -323,8 +323,9 @@ def find_parameter_symmetries(field: ParameterField, degree: int = 1, *, samples
         raise ValueError(f"the degree-{degree} ansatz for {len(field.params)} parameters has {n_unknowns} "
                          f"coefficients, more than max_unknowns = {max_unknowns}; allowed: a lower degree or a "
                          "larger max_unknowns")
+    budget = Budget(budget_s)  # validates budget_s before any work; the library's one budget, any thread
     try:
-        with time_budget(budget_s):
+        with budget:
             return _find(field, degree, monos, samples, seed, tol)
     except BudgetExceeded as err:
         return ParameterSymmetries(field, degree, (), False, f"not decided: {err}", n_unknowns)

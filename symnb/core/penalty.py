@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .bridge import to_torch
+from .first_integrals import FirstIntegrals
 from .ode import ODESystem
 
 __all__ = ["KINDS", "ConservationPenalty", "conservation_penalty", "project_to_level_set"]
@@ -34,14 +35,24 @@ KINDS = ("collocation", "trajectory")
 
 def _integral_expr(integral: Any) -> sp.Expr:
     """A SymPy expression, or the ``.expr`` of a `first_integrals` result."""
+    if isinstance(integral, FirstIntegrals):
+        # The whole result, not one of its integrals; its repr (system, every integral) runs to kilobytes.
+        raise ValueError(f"integral is a FirstIntegrals result holding {len(integral)} integral(s); pass one "
+                         f"FirstIntegral, e.g. result[0] (or result[0].expr), not the whole result")
     expr = getattr(integral, "expr", integral)
     try:
         expr = sp.sympify(expr)
     except (sp.SympifyError, TypeError) as err:
-        raise ValueError(f"integral must be a SymPy expression or have an .expr attribute, got {integral!r}") from err
+        raise ValueError(f"integral must be a SymPy expression or have an .expr attribute, got "
+                         f"{_short(integral)} ({type(integral).__name__})") from err
     if not isinstance(expr, sp.Expr):
-        raise ValueError(f"integral must be a SymPy expression, got {expr!r} ({type(expr).__name__})")
+        raise ValueError(f"integral must be a SymPy expression, got {_short(expr)} ({type(expr).__name__})")
     return expr
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def _substitute(expr: sp.Expr, system: ODESystem, values: Mapping[Any, float] | None) -> sp.Expr:
@@ -62,16 +73,36 @@ def _substitute(expr: sp.Expr, system: ODESystem, values: Mapping[Any, float] | 
 
 
 class _Compiled:
-    """I, dI/dt and grad_x I of one integral as torch functions of (t, x) with x of shape (..., n)."""
+    """I, dI/dt and grad_x I of one integral as torch functions of (t, x) with x of shape (..., n).
+
+    Pickles (Dask workers, DataLoader workers, ``torch.save``) as the SymPy expression and the system; the
+    lambdified function, a closure, is rebuilt on first use after unpickling.
+    """
 
     def __init__(self, expr: sp.Expr, system: ODESystem) -> None:
         self.expr, self.system = expr, system
         self.time_dependent = expr.has(system.t)
-        args = (system.t, *system.states)
+        self._fn = self._compile()
+
+    def _compile(self):
+        args = (self.system.t, *self.system.states)
         # SymPy differentiates; to_torch (the only lambdify) compiles.  One call: I, dI/dt, dI/dx_1..dI/dx_n.
         # evalf folds numeric sub-expressions such as log(2): torch functions refuse Python numbers.
-        exprs = [expr, sp.diff(expr, system.t), *(sp.diff(expr, x) for x in system.states)]
-        self._fn = to_torch(args, [e.evalf() for e in exprs])
+        exprs = [self.expr, sp.diff(self.expr, self.system.t), *(sp.diff(self.expr, x) for x in self.system.states)]
+        return to_torch(args, [e.evalf() for e in exprs])
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_fn"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fn = None
+
+    @property
+    def fn(self):
+        if self._fn is None:
+            self._fn = self._compile()
+        return self._fn
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor | float | None) -> tuple[torch.Tensor, torch.Tensor,
                                                                                   torch.Tensor]:
@@ -82,7 +113,7 @@ class _Compiled:
                                  f"tensor broadcastable to the batch shape {tuple(x.shape[:-1])})")
             t = torch.zeros((), dtype=x.dtype, device=x.device)
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-        out = self._fn(t, *x.unbind(-1))
+        out = self.fn(t, *x.unbind(-1))
         shape = x.shape[:-1]
         # Constant expressions come back as Python numbers; make every output a tensor of the batch shape.
         out = [torch.as_tensor(o, dtype=x.dtype, device=x.device).expand(shape) for o in out]
@@ -188,6 +219,22 @@ def conservation_penalty(integral: Any, system: ODESystem, kind: str = "collocat
     return ConservationPenalty(expr, system, kind)
 
 
+def _check_finite(value: torch.Tensor, y: torch.Tensor, steps: int, expr: sp.Expr) -> None:
+    """Raise where I is nan/inf: the point lies outside I's real domain (log of a non-positive number, ...)."""
+    bad = ~torch.isfinite(value)
+    if not bool(bad.any()):
+        return
+    point = y.reshape(-1, y.shape[-1])[bad.reshape(-1).nonzero()[0, 0]].tolist()
+    where = "at the given point(s)" if steps == 0 else f"after {steps} Newton step(s)"
+    needs = sorted({f"{sp.sstr(a.args[0])} > 0" for a in expr.atoms(sp.log)}
+                   | {f"{sp.sstr(a.base)} >= 0" for a in expr.atoms(sp.Pow) if a.exp.is_Rational and not a.exp.is_Integer}
+                   | {f"|{sp.sstr(a.args[0])}| <= 1" for a in expr.atoms(sp.asin, sp.acos, sp.atanh)})
+    raise ValueError(f"I={expr} is not a finite real number {where} at {int(bad.sum())} point(s), e.g. x="
+                     f"{[round(v, 6) for v in point]}: the projection left I's real domain"
+                     f"{' (it needs ' + ', '.join(needs) + ')' if needs else ''}; "
+                     "start inside the domain and closer to the level set")
+
+
 def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, level: torch.Tensor | float, *,
                          values: Mapping[Any, float] | None = None, t: torch.Tensor | float | None = None,
                          iters: int = 50, tol: float | None = None) -> torch.Tensor:
@@ -212,8 +259,8 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
         The projected points, same shape, dtype and device as ``x``.
 
     Raises:
-        ValueError: for bad shapes, ``iters`` < 1, a missing parameter value, or a point where grad I = 0 (no
-            direction to move along).
+        ValueError: for bad shapes, ``iters`` < 1, a missing parameter value, a point where grad I = 0 (no
+            direction to move along), or a point (given or reached) outside I's real domain (I is nan there).
         RuntimeError: if the tolerance is not reached within ``iters`` steps (never a silent inaccurate answer).
     """
     if not isinstance(iters, int) or isinstance(iters, bool) or iters < 1:
@@ -228,8 +275,9 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
     if tol is None:
         tol = (1e-12 if x.dtype == torch.float64 else 1e-5) * scale
     y = x
-    for _ in range(iters):
+    for step in range(iters):
         value, _, grad = compiled(y, t)
+        _check_finite(value, y, step, compiled.expr)
         gap = value - level
         if float(gap.abs().max()) <= tol:
             return y
@@ -239,6 +287,7 @@ def project_to_level_set(integral: Any, system: ODESystem, x: torch.Tensor, leve
                              "the level set has no normal direction there")
         y = y - (gap / norm2).unsqueeze(-1) * grad
     value = compiled(y, t)[0]
+    _check_finite(value, y, iters, compiled.expr)
     worst = float((value - level).abs().max())
     if worst <= tol:
         return y

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .integrals import BudgetExceeded, time_budget
+from .budget import BudgetExceeded, time_budget
 from .coefficients import generic_branches, null_space
 from .lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, solve_determining_equations,
                   symmetry_condition)

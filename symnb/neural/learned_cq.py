@@ -42,7 +42,6 @@ system, derived by SymPy (linear algebra on the coefficients of D_t C) and each 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -50,6 +49,7 @@ from fractions import Fraction
 import sympy as sp
 import torch
 
+from ..core.budget import Budget, BudgetExceeded
 from ..core.integrals import conservation_check
 from ..core.ode import ODESystem, total_derivative
 from .ensemble import MLPEnsemble, hnn_field, rk4_rollout
@@ -140,14 +140,15 @@ def quadratic_integrals(system: ODESystem, *, time_budget: float = 30.0) -> Quad
         return QuadraticIntegrals(system, (), False, "right-hand side is not polynomial in the states")
     matrix, _ = sp.linear_eq_to_matrix(poly.coeffs(), coeffs)
     basis = matrix.nullspace(simplify=True)
-    start = time.perf_counter()
     found, failed = [], []
-    for vector in basis:
-        vector = vector / next(v for v in vector if v != 0)  # leading coefficient 1: a readable basis
-        quantity = sp.expand(sum(sp.simplify(v) * m for v, m in zip(vector, monomials)))
-        (found if conservation_check(quantity, system).conserved else failed).append(quantity)
-        if time.perf_counter() - start > time_budget:
-            return QuadraticIntegrals(system, tuple(found), False, f"time budget {time_budget} s ran out")
+    try:
+        with Budget(time_budget):  # the library's one budget: interrupts a long check, in any thread
+            for vector in basis:
+                vector = vector / next(v for v in vector if v != 0)  # leading coefficient 1: a readable basis
+                quantity = sp.expand(sum(sp.simplify(v) * m for v, m in zip(vector, monomials)))
+                (found if conservation_check(quantity, system).conserved else failed).append(quantity)
+    except BudgetExceeded:
+        return QuadraticIntegrals(system, tuple(found), False, f"time budget {time_budget} s ran out")
     if failed:
         return QuadraticIntegrals(system, tuple(found), False, f"{len(failed)} null-space element(s) not certified")
     return QuadraticIntegrals(system, tuple(found), True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.io import atomic_write_text
+from ..core.stats import mean_ci
 from .folders import ERROR_FILE, PARAMS_FILE, RESULT_FILE
 
 __all__ = ["ResultTable", "GroupStat", "Report", "Effect", "collect", "write_csv", "read_csv", "summarize",
@@ -72,7 +73,9 @@ class GroupStat:
     """Statistics of one metric over the rows sharing ``key`` (values of the ``by`` columns).
 
     ``n`` counts rows, ``n_finite`` those with a finite value (diverged or failed runs are the rest); mean,
-    std (sample, ddof=1; 0 for one value), min and max are over the finite values (nan if there are none).
+    std (sample, ddof=1; 0 for one value), min and max are over the finite values (nan if there are none);
+    ``ci95_low``/``ci95_high`` the 95% Student-t interval of the mean (`symnb.core.stats.mean_ci`; nan with fewer
+    than two finite values).
     """
 
     key: tuple
@@ -82,6 +85,8 @@ class GroupStat:
     std: float
     min: float
     max: float
+    ci95_low: float = math.nan
+    ci95_high: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -217,14 +222,14 @@ def read_csv(path: str | Path, params: Sequence[str] | None = None) -> ResultTab
     return ResultTable(params, tuple(c for c in rest if c not in params), rows)
 
 
-def _stats(values: Sequence[object]) -> tuple[int, float, float, float, float]:
+def _stats(values: Sequence[object]) -> tuple[int, float, float, float, float, float, float]:
+    # The one statistics helper: mean, sample std and 95% t-interval over the finite values.
+    summary = mean_ci(values)
     finite = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
               and math.isfinite(v)]
     if not finite:
-        return 0, math.nan, math.nan, math.nan, math.nan
-    mean = math.fsum(finite) / len(finite)
-    var = math.fsum((v - mean) ** 2 for v in finite) / (len(finite) - 1) if len(finite) > 1 else 0.0
-    return len(finite), mean, math.sqrt(var), min(finite), max(finite)
+        return 0, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    return summary.n, summary.mean, summary.std, min(finite), max(finite), summary.low, summary.high
 
 
 def summarize(table: ResultTable, by: str | Sequence[str], metric: str) -> list[GroupStat]:

@@ -31,7 +31,7 @@ from functools import lru_cache
 import sympy as sp
 import torch
 
-from ..core.bridge import to_torch, vector_field
+from ..core.bridge import FieldModule, to_torch
 from ..core.ode import ODESystem, total_derivative
 from ..toy.model import ToyModel, adjoint_system, model_system
 from ..printed import loss as printed
@@ -296,25 +296,6 @@ def _compiled(name: str, activation: str, formulation: str) -> dict[str, Callabl
     }
 
 
-def _cse_compile(exprs: Sequence[sp.Expr], args: tuple[sp.Symbol, ...] = _ARGS) -> Callable:
-    """Compile ``exprs`` through `to_torch` after common-subexpression elimination (one torch op per shared
-    subexpression instead of one per occurrence -- fewer ops forward and backward)."""
-    names = sp.numbered_symbols("_cse", real=True)
-    replacements, reduced = sp.cse(list(exprs), symbols=names, optimizations=None)
-    steps, known = [], list(args)
-    for sym, expr in replacements:
-        steps.append(to_torch(tuple(known), [expr]))
-        known.append(sym)
-    final = to_torch(tuple(known), reduced)
-
-    def fn(*values):
-        values = list(values)
-        for step in steps:
-            values.append(step(*values)[0])
-        return final(*values)
-    return fn
-
-
 @lru_cache(maxsize=None)
 def _fused(names: tuple[str, ...], activation: str, formulation: str) -> tuple[Callable, tuple]:
     """One CSE'd function computing every closed-form piece the terms ``names`` need (shared work done once).
@@ -332,7 +313,8 @@ def _fused(names: tuple[str, ...], activation: str, formulation: str) -> tuple[C
         exprs.append(dq)
         exprs += [sp.diff(expr, p) for p in pools] + [dpools[p] for p in pools]
         layout.append((name, len(pools)))
-    return _cse_compile(exprs), tuple(layout)
+    # SymPy's own common-subexpression elimination (lambdify(..., cse=True)): shared work done once.
+    return to_torch(_ARGS, exprs, cse=True), tuple(layout)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -377,7 +359,7 @@ def adjoint_states(model: ToyModel, trajectory: torch.Tensor, targets: torch.Ten
     uu = u_final * f[-1] / f
     if not with_vw:
         return (uu,)
-    joint = vector_field((z, u, v, w), adjoint_system(model.activation).rhs, params=(theta1, theta2), axis=0)
+    joint = FieldModule((z, u, v, w), adjoint_system(model.activation).rhs, params=(theta1, theta2), axis=0)
     th1, th2 = theta.detach()[..., 0:1], theta.detach()[..., 1:2]
 
     def field(_t, y):

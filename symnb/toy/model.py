@@ -12,7 +12,6 @@ they broadcast, so B configurations train in one solve (the adaptive step size i
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +19,7 @@ import sympy as sp
 import torch
 from torchdiffeq import odeint, odeint_adjoint
 
-from ..core.bridge import SOLVERS, resolve_device, to_torch
+from ..core.bridge import SOLVERS, FieldModule, resolve_device, to_torch
 from ..core.ode import ODESystem
 from .activations import ACTIVATIONS, activation
 from .symbols import t, theta1, theta2, u, v, w, z, z0
@@ -139,13 +138,13 @@ class ToyModel:
         """The one-sample symbolic system (`model_system`)."""
         return model_system(self.activation)
 
-    def _field(self) -> Callable[..., list]:
-        return to_torch((z, theta1, theta2), self.system.rhs)
+    def _field(self) -> FieldModule:
+        # The bridge's one system->torch module; every element of the state is a sample of the one-state system.
+        return FieldModule(self.system.states, self.system.rhs, params=(theta1, theta2), axis=None)
 
     def rhs(self, state: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """sigma(theta1 z + theta2) elementwise; ``theta`` (..., 2) broadcasts against ``state`` (..., N)."""
-        (out,) = self._field()(state, theta[..., 0:1], theta[..., 1:2])
-        return out
+        return self._field()(None, state, theta[..., 0:1], theta[..., 1:2])
 
     def solve(self, inputs: torch.Tensor, theta: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         """z at every time of ``times`` from z(times[0]) = inputs.
@@ -164,7 +163,7 @@ class ToyModel:
         y0 = inputs.expand(shape).clone()
 
         def f(_t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return field(y, th1, th2)[0]
+            return field(_t, y, th1, th2)
 
         kwargs = dict(method=self.solver, rtol=self.rtol, atol=self.atol)
         if self.solver in ("rk4", "euler", "midpoint"):
