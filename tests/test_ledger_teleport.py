@@ -53,6 +53,35 @@ def test_kunin_continuous_formula_is_first_order_in_eta():
     assert errs[1] > 1e-8 and 1.6 < errs[0] / errs[1] < 2.4
 
 
+@pytest.mark.parametrize("wd", [0.0, 0.3])  # over-damped (rescale drift only) and under-damped (omega > gamma)
+def test_kunin_damped_oscillator_for_momentum_is_first_order_in_eta(wd):
+    # Kunin et al.'s continuous-time prediction under heavy ball (mu = 0.9) against the measured Q at fixed time
+    # t = 1: the error halves with eta (first order), and it is a small part of the drift it predicts.
+    errs = []
+    for eta in (0.02, 0.01):
+        params, loss, m = _problem()
+        led = record_ledger(loss, params, torch.optim.SGD(params, lr=eta, momentum=0.9, weight_decay=wd),
+                            round(1.0 / eta), m)
+        assert float((led.law - led.q).abs().max()) < 1e-12 * float(led.q.abs().max())  # the exact law beside it
+        err = float((led.kunin - led.q).abs().max())
+        assert err < 0.05 * float((led.q - led.q[0]).abs().max())
+        errs.append(err)
+    assert errs[1] > 1e-8 and 1.6 < errs[0] / errs[1] < 2.6
+
+
+def test_kunin_oscillator_reduces_to_the_gd_formula_as_momentum_vanishes():
+    # mu -> 0: the over-damped oscillator's slow mode is the GD modified law; they differ at O(eta) only.
+    gaps = []
+    for eta in (0.02, 0.01):
+        ledgers = []
+        for mu in (0.0, 1e-9):
+            params, loss, m = _problem()
+            ledgers.append(record_ledger(loss, params, torch.optim.SGD(params, lr=eta, momentum=mu, weight_decay=0.3),
+                                         round(1.0 / eta), m))
+        gaps.append(float((ledgers[0].kunin - ledgers[1].kunin).abs().max()))
+    assert gaps[1] > 1e-8 and 1.6 < gaps[0] / gaps[1] < 2.4
+
+
 def test_adam_drift_does_not_vanish_with_eta_and_decomposes_exactly():
     drifts = []
     for eta in (0.01, 0.0025):

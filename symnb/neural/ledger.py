@@ -13,13 +13,20 @@ can be computed exactly (g = grad L at theta_k, with (M theta_k) . g = 0):
   Q(t) = e^{-2 lambda t} Q(0) + eta/2 int_0^t e^{-2 lambda (t - tau)} g^T M g dtau  agrees to O(eta).
 * heavy-ball momentum mu (torch SGD, dampening 0), v' = mu v + g + lambda theta, theta' = theta - eta v':
   with S = theta^T M v, Q' = Q - eta (mu S + 2 lambda Q) + eta^2/2 v'^T M v',  S' = mu S + 2 lambda Q - eta v'^T M v'
-  (a damped oscillator in (Q, S), exact with the measured v').
+  (a damped oscillator in (Q, S), exact with the measured v').  Kunin et al.'s continuous-time form: with
+  t = eta k the modified equation eta (1 + mu)/2 theta'' + (1 - mu) theta' = -g - lambda theta gives, dotted with
+  M theta (and theta' ~ -v), Q'' + 2 gamma Q' + omega^2 Q = v^T M v with gamma = (1 - mu) / (eta (1 + mu)),
+  omega^2 = 4 lambda / (eta (1 + mu)); from Q(0) = Q_0, Q'(0) = 0,
+  Q(t) = Q_0 h(t) + int_0^t G(t - tau) v^T M v dtau, h and G the oscillator's homogeneous solution and impulse
+  response (their `metrics/rescale.py`, `optimizers/custom_momentum.py`); it agrees with the measured Q to O(eta)
+  at fixed t, and for mu = 0 reduces to the GD formula above up to O(eta).
 * any optimizer: Q' - Q = theta^T M dtheta + 1/2 dtheta^T M dtheta exactly; for GD the first-order term is
   -2 eta lambda Q (zero without weight decay), for Adam it is -eta theta^T M u with u the preconditioned step,
   which is not orthogonal to M theta: an O(1) drift over a fixed time eta k as eta -> 0.
 """
 from __future__ import annotations
 
+import cmath
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,7 +64,8 @@ class Ledger:
         q: measured Q_k, shape (K + 1,).
         law: the exact discrete law iterated from Q_0 with the measured gradients (GD, GD + weight decay,
             heavy-ball momentum); NaN for other optimizers.
-        kunin: Kunin et al.'s continuous-time formula at t = eta k (GD with or without weight decay); NaN otherwise.
+        kunin: Kunin et al.'s continuous-time formula at t = eta k (GD with or without weight decay: the modified
+            law; heavy-ball momentum: the damped oscillator); NaN for other optimizers.
         first_order: theta_k^T M dtheta_k, shape (K,); second_order: 1/2 dtheta_k^T M dtheta_k.
         loss: the loss at theta_k, shape (K,).
         optimizer, lr, weight_decay, momentum: the optimizer's settings (its first parameter group).
@@ -122,6 +130,7 @@ def record_ledger(loss_fn: Callable[[], torch.Tensor], params: Sequence[torch.Te
     q = 0.5 * theta @ m @ theta
     qs.append(q)
     law_q, law_s, kunin_int = q, torch.zeros((), dtype=torch.float64), torch.zeros((), dtype=torch.float64)
+    oscillator = _Oscillator(float(q), lr, mu, wd) if sgd and mu > 0 else None
     law.append(q)
     kun.append(q)
     for k in range(steps):
@@ -141,12 +150,14 @@ def record_ledger(loss_fn: Callable[[], torch.Tensor], params: Sequence[torch.Te
                 vmv = v @ m @ v
                 law_q, law_s = (law_q - lr * (mu * law_s + 2 * wd * law_q) + 0.5 * lr**2 * vmv,
                                 mu * law_s + 2 * wd * law_q - lr * vmv)
+                kun.append(oscillator.advance(float(vmv)))
             else:
                 law_q = (1 - lr * wd) ** 2 * law_q + 0.5 * lr**2 * (g @ m @ g)
             # Kunin: int_0^t e^{-2 lambda (t - tau)} g^T M g dtau by the left rule with d tau = eta
             t = lr * (k + 1)
             kunin_int = kunin_int * math.exp(-2 * wd * lr) + lr * math.exp(-2 * wd * lr) * (g @ m @ g)
-            kun.append(math.exp(-2 * wd * t) * qs[0] + 0.5 * lr * kunin_int if mu == 0 else torch.tensor(math.nan))
+            if mu == 0:
+                kun.append(math.exp(-2 * wd * t) * qs[0] + 0.5 * lr * kunin_int)
             law.append(law_q)
         else:
             law.append(torch.tensor(math.nan, dtype=torch.float64))
@@ -159,3 +170,40 @@ def record_ledger(loss_fn: Callable[[], torch.Tensor], params: Sequence[torch.Te
 
     return Ledger(stack(qs), stack(law), stack(kun), stack(first), stack(second),
                   torch.tensor(losses, dtype=torch.float64), name, lr, wd, mu)
+
+
+class _Oscillator:
+    """Kunin et al.'s damped-oscillator prediction for Q under heavy-ball momentum, advanced one step at a time.
+
+    Q'' + 2 gamma Q' + omega^2 Q = F(t), F = v^T M v, Q(0) = Q_0, Q'(0) = 0, t = eta k.  The roots
+    r+- = -gamma +- sqrt(gamma^2 - omega^2) (complex when under-damped) give h(t) = (r+ e^{r- t} - r- e^{r+ t}) /
+    (r+ - r-) and G(s) = (e^{r+ s} - e^{r- s}) / (r+ - r-) (critical damping: e^{-gamma t}(1 + gamma t), s e^{-gamma s}).
+    The convolution is the sum over steps with d tau = eta, kept as damped running sums B+- = sum_j e^{r+- (t - tau_j)}
+    F_j (Re r+- <= 0, so nothing overflows, unlike their undamped buffers e^{gamma tau}).
+    """
+
+    def __init__(self, q0: float, lr: float, mu: float, wd: float):
+        denom = lr * (1 + mu)
+        gamma, omega2 = (1 - mu) / denom, 4 * wd / denom
+        disc = cmath.sqrt(gamma**2 - omega2)
+        self.q0, self.lr, self.t = q0, lr, 0.0
+        self.rp, self.rm = -gamma + disc, -gamma - disc
+        # equal roots to rounding: the (r+ - r-) denominators would cancel catastrophically
+        self.critical = abs(self.rp - self.rm) < 1e-9 * max(1.0, gamma)
+        self.bp = self.bm = self.d = 0j
+
+    def advance(self, f: float) -> torch.Tensor:
+        """Add the step's F = v^T M v and return the prediction at t + eta."""
+        lr, rp, rm = self.lr, self.rp, self.rm
+        self.t += lr
+        t = self.t
+        if self.critical:
+            self.d = cmath.exp(rp * lr) * (self.d + lr * (self.bp + f))
+            self.bp = cmath.exp(rp * lr) * (self.bp + f)
+            value = self.q0 * cmath.exp(rp * t) * (1 - rp * t) + lr * self.d
+        else:
+            self.bp = cmath.exp(rp * lr) * (self.bp + f)
+            self.bm = cmath.exp(rm * lr) * (self.bm + f)
+            value = (self.q0 * (rp * cmath.exp(rm * t) - rm * cmath.exp(rp * t))
+                     + lr * (self.bp - self.bm)) / (rp - rm)
+        return torch.tensor(value.real, dtype=torch.float64)
