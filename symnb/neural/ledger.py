@@ -177,7 +177,8 @@ class _Oscillator:
 
     Q'' + 2 gamma Q' + omega^2 Q = F(t), F = v^T M v, Q(0) = Q_0, Q'(0) = 0, t = eta k.  The roots
     r+- = -gamma +- sqrt(gamma^2 - omega^2) (complex when under-damped) give h(t) = (r+ e^{r- t} - r- e^{r+ t}) /
-    (r+ - r-) and G(s) = (e^{r+ s} - e^{r- s}) / (r+ - r-) (critical damping: e^{-gamma t}(1 + gamma t), s e^{-gamma s}).
+    (r+ - r-) and G(s) = (e^{r+ s} - e^{r- s}) / (r+ - r-) (critical damping: e^{-gamma t}(1 + gamma t) and
+    s e^{-gamma s}).
     The convolution is the sum over steps with d tau = eta, kept as damped running sums B+- = sum_j e^{r+- (t - tau_j)}
     F_j (Re r+- <= 0, so nothing overflows, unlike their undamped buffers e^{gamma tau}).
     """
