@@ -487,25 +487,70 @@ def teleport_node(n_seeds: int = 5, steps: int = 100, width: int = 16, lr: float
                        t(out[False][1]), t(out[True][1]), tuple(ratios), tuple(changes))
 
 
-def _ci(values: torch.Tensor) -> tuple[float, float]:
-    # the library's one statistics helper (Student t over seeds); (mean, half width)
+def _ci(values: torch.Tensor) -> tuple[float, float, str]:
+    # the library's one statistics helper (Student t over seeds): mean, half width, and the text; seeds whose
+    # run diverged (non-finite) are left out of the interval and said so in the text, never dropped silently
     ci = mean_ci(values.tolist())
-    return ci.mean, ci.half_width
+    if ci.n == 0:
+        return ci.mean, ci.half_width, f"diverged ({values.numel()}/{values.numel()})"
+    text = f"{ci.mean:.3g} ± {ci.half_width:.2g}" if ci.n > 1 else f"{ci.mean:.3g}"
+    if ci.n < values.numel():
+        text += f" ({values.numel() - ci.n} of {values.numel()} diverged)"
+    return ci.mean, ci.half_width, text
 
 
 def teleport_summary(runs: Sequence[TeleportRun], checkpoints: Sequence[int] = (10, 50, -1)) -> pd.DataFrame:
-    """Mean loss +- 95% CI (Student t over seeds) at the checkpoints, with and without the teleport, the
-    per-seed ratio teleport / plain, and the wall time."""
+    """Mean loss +- 95% CI (Student t over seeds, `symnb.core.stats.mean_ci`) at the checkpoints, with and without
+    the teleport, and the per-seed ratio teleport / plain; diverged seeds are left out and counted in the text."""
     rows = []
     for run in runs:
         for c in checkpoints:
             epoch = c if c >= 0 else run.loss_plain.shape[1] + c
-            p, pc = _ci(run.loss_plain[:, epoch])
-            q, qc = _ci(run.loss_teleport[:, epoch])
-            r, rc = _ci(run.loss_teleport[:, epoch] / run.loss_plain[:, epoch])
-            rows.append({"setting": run.setting, "step": epoch + 1, "loss GD": f"{p:.3g} ± {pc:.2g}",
-                         "loss GD + teleport": f"{q:.3g} ± {qc:.2g}", "ratio teleport / GD": f"{r:.3g} ± {rc:.2g}",
-                         "ratio_mean": r, "ratio_ci": rc})
+            _, _, p = _ci(run.loss_plain[:, epoch])
+            _, _, q = _ci(run.loss_teleport[:, epoch])
+            r, rc, rt = _ci(run.loss_teleport[:, epoch] / run.loss_plain[:, epoch])
+            rows.append({"setting": run.setting, "step": epoch + 1, "loss GD": p, "loss GD + teleport": q,
+                         "ratio teleport / GD": rt, "ratio_mean": r, "ratio_ci": rc})
+    return pd.DataFrame(rows)
+
+
+def _time_to_reach(loss: torch.Tensor, times: torch.Tensor, level: float) -> float:
+    reached = (loss <= level).nonzero()
+    return float(times[reached[0, 0]]) if reached.numel() else math.nan
+
+
+def teleport_wall_time(runs: Sequence[TeleportRun]) -> pd.DataFrame:
+    """Wall-time comparison, paired per seed: the time plain GD takes to reach its own final loss, the time GD +
+    teleport (teleport included) takes to reach that same loss, and the loss GD + teleport has at GD's wall time.
+
+    Each entry is mean ± 95% CI over the seeds (`symnb.core.stats.mean_ci`); a seed whose teleported run never
+    reaches the level (or diverged) is left out of the time columns and counted in "seeds reached".  Wall times
+    depend on the machine and its load: print this table where outputs are not compared.
+
+    Returns:
+        One row per run: setting, GD time (s), GD + teleport time (s), seeds reached, time ratio teleport / GD
+        and loss ratio teleport / GD at GD's final wall time.
+    """
+    def fmt(values: list[float], digits: str = ".2g") -> str:
+        ci = mean_ci(values)
+        return "n/a" if ci.n == 0 else f"{ci.mean:{digits}} ± {ci.half_width:.2g}" if ci.n > 1 else f"{ci.mean:{digits}}"
+
+    rows = []
+    for run in runs:
+        t_plain, t_tele, loss_at = [], [], []
+        for s in range(run.loss_plain.shape[0]):
+            level = float(run.loss_plain[s, -1])
+            t_plain.append(_time_to_reach(run.loss_plain[s], run.time_plain[s], level))
+            t_tele.append(_time_to_reach(run.loss_teleport[s], run.time_teleport[s], level))
+            within = (run.time_teleport[s] <= float(run.time_plain[s, -1])).nonzero()
+            at = int(within[-1, 0]) if within.numel() else 0
+            loss_at.append(float(run.loss_teleport[s, at]) / level)
+        ratio = [b / a for a, b in zip(t_plain, t_tele)]
+        reached = sum(math.isfinite(v) for v in t_tele)
+        rows.append({"setting": run.setting, "GD: s to its final loss": fmt(t_plain),
+                     "GD + teleport: s to that loss": fmt(t_tele), "seeds reached": f"{reached}/{len(t_tele)}",
+                     "time ratio teleport / GD": fmt(ratio, ".3g"),
+                     "loss ratio at GD's wall time": fmt(loss_at, ".3g")})
     return pd.DataFrame(rows)
 
 
