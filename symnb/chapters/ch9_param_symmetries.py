@@ -533,7 +533,8 @@ def teleport_wall_time(runs: Sequence[TeleportRun]) -> pd.DataFrame:
     """
     def fmt(values: list[float], digits: str = ".2g") -> str:
         ci = mean_ci(values)
-        text = "n/a" if ci.n == 0 else f"{ci.mean:{digits}} ± {ci.half_width:.2g}" if ci.n > 1 else f"{ci.mean:{digits}}"
+        text = ("n/a" if ci.n == 0 else f"{ci.mean:{digits}} ± {ci.half_width:.2g}" if ci.n > 1
+                else f"{ci.mean:{digits}}")
         return text if ci.n == len(values) else f"{text} (n = {ci.n})"  # left-out seeds said, not hidden
 
     rows = []
