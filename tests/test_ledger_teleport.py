@@ -150,3 +150,22 @@ def test_gl_teleports_keep_the_loss():
         teleport(gl_action(w1, b1, w2), [torch.zeros(3, 3, dtype=torch.float64)], lin, cap=0.5)
     with pytest.raises(ValueError, match=r"steps must be an integer >= 1, got 0"):
         teleport(gl_action(w1, b1, w2), [torch.zeros(3, 3, dtype=torch.float64)], lin, steps=0)
+
+
+def test_wall_time_table_pairs_seeds_and_counts_left_out_ones():
+    from symnb.chapters.ch9_param_symmetries import TeleportRun, teleport_summary, teleport_wall_time
+    t = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+    # seed 0: GD reaches its final loss 1 at 4 s, the teleported run at 2 s (ratio 0.5); seed 1: GD at 4 s,
+    # teleported at 3 s (0.75); seed 2: the teleported run diverges and must be counted, not averaged in.
+    plain = t([[4, 3, 2, 1]] * 3)
+    tele = t([[4, 1, 0.5, 0.5], [4, 2, 1, 0.9], [4, float("nan"), float("nan"), float("nan")]])
+    times = t([[1, 2, 3, 4]] * 3)
+    run = TeleportRun("synthetic", plain, tele, times, times, (), ())
+    row = teleport_wall_time([run]).iloc[0]
+    assert row["seeds reached"] == "2/3"
+    assert row["time ratio teleport / GD"].startswith("0.625 ± ") and row["time ratio teleport / GD"].endswith("(n = 2)")
+    assert row["GD: s to its final loss"] == "4 ± 0"
+    # at GD's final time (4 s) the teleported losses are 0.5 and 0.9 (ratios to 1); the NaN seed is left out
+    assert row["loss ratio at GD's wall time"].startswith("0.7 ± ") and "(n = 2)" in row["loss ratio at GD's wall time"]
+    last = teleport_summary([run], checkpoints=(-1,)).iloc[0]
+    assert last["loss GD + teleport"].endswith("(1 of 3 diverged)")
