@@ -632,6 +632,8 @@ def verdicts(table: pd.DataFrame | None = None, drift: pd.DataFrame | None = Non
     law_err = float(sgd["max |law - Q|"].max())
     gd = drift[drift["optimizer"] == "GD + weight decay 0.1"]
     kunin = ", ".join(f"{e:.2g}" for e in gd["max |Kunin - Q|"])
+    heavy = drift[drift["optimizer"].str.startswith("heavy ball")]
+    kunin_hb = ", ".join(f"{e:.2g}" for e in heavy["max |Kunin - Q|"])
     adam = drift[drift["optimizer"] == "Adam"]
     capped, uncapped, node = runs
     early = teleport_summary([capped], checkpoints=(50,))
@@ -658,7 +660,8 @@ def verdicts(table: pd.DataFrame | None = None, drift: pd.DataFrame | None = Non
                 f"the exact discrete laws (GD, GD + weight decay, heavy ball) iterated from Q_0 with the measured "
                 f"gradients match the measured Q to {'< 1e-12' if law_err < 1e-12 else f'{law_err:.1e}'}; the "
                 f"continuous-time formula is off by {kunin} at eta = "
-                f"{', '.join(f'{e:g}' for e in gd['eta'])}: first order in eta; Adam's drift at fixed time does "
+                f"{', '.join(f'{e:g}' for e in gd['eta'])}: first order in eta; their damped oscillator for "
+                f"heavy ball (mu = 0.9) is off by {kunin_hb}, also first order; Adam's drift at fixed time does "
                 f"not vanish as eta -> 0 (dQ = {', '.join(f'{v:.2g}' for v in adam['dQ'])})",
                 "holds" if law_err < 1e-12 else "inconclusive"),
         Verdict("claim teleportation (related work)",
