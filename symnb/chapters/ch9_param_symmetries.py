@@ -583,19 +583,20 @@ def figure_drift(ledgers: dict, fig3: Fig3Result, etas: Sequence[float]):
 
 
 def figure_teleport(runs: Sequence[TeleportRun]):
-    """Loss vs step and vs wall time (mean over seeds, 95% band), with and without the teleport."""
+    """Loss vs step and vs wall time (geometric mean over the seeds that did not diverge, 95% band), with and
+    without the teleport."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(len(runs), 2, figsize=(10, 3.3 * len(runs)), squeeze=False)
     for row, run in zip(axes, runs):
         for label, loss, tm in (("GD", run.loss_plain, run.time_plain),
                                 ("GD + teleport", run.loss_teleport, run.time_teleport)):
-            cis = [mean_ci(column.tolist()) for column in loss.T]
+            # losses spread over decades: geometric mean, band from the t-interval of log10 loss (never <= 0)
+            cis = [mean_ci(column.tolist(), log=True) for column in loss.T]
             mean = torch.tensor([c.mean for c in cis])
-            half = torch.tensor([c.half_width for c in cis])
             steps = torch.arange(1, loss.shape[1] + 1)
             row[0].plot(steps, mean, label=label)
-            row[0].fill_between(steps, (mean - half).clamp(min=1e-12), mean + half, alpha=0.3)
+            row[0].fill_between(steps, [c.low for c in cis], [c.high for c in cis], alpha=0.3)
             row[1].plot(tm.mean(0), mean, label=label)
         row[0].set_title(run.setting, fontsize=10)
         for ax, xl in zip(row, ("step", "wall time (s, mean over seeds)")):
