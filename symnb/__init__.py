@@ -34,6 +34,11 @@ from .neural.learned_cq import (GeneratorSpectrum, QuadraticIntegrals, Symmetriz
                                 generator_spectrum, quadratic_integrals, spectrum_rank)
 # `train` (the function) stays in `symnb.train`: binding it here would hide the package (`import symnb.train`).
 from .train import FitResult, TrainConfig, TrainingDiverged, TrainResult, fit
+# chapter 9: parameter-space symmetries
+from .core.param_symmetry import (ParameterField, ParameterSymmetries, certify_generator, conservation_law_count,
+                                  find_parameter_symmetries, two_layer_field)
+from .neural.ledger import Ledger, quadratic_form, record_ledger
+from .neural.teleport import TeleportResult, teleport
 
 __version__ = "0.1.0"
 
@@ -55,4 +60,8 @@ __all__ = [
     "MLPEnsemble", "hnn_field", "rk4_rollout",
     # learned conserved quantities (Noether's Razor in torch)
     "SymmetrizedHNN", "quadratic_integrals", "generator_spectrum", "certify_quantities", "spectrum_rank",
+    # chapter 9: parameter-space symmetries
+    "ParameterField", "ParameterSymmetries", "certify_generator", "conservation_law_count",
+    "find_parameter_symmetries", "two_layer_field", "Ledger", "quadratic_form", "record_ledger", "TeleportResult",
+    "teleport",
 ]

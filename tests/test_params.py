@@ -21,6 +21,7 @@ import yaml
 from symnb.__main__ import main
 from symnb.chapters import (ch1_forward, ch2_noether, ch3_adjoint, ch4_loss, ch5_ablation, ch6_pipeline, ch7_beyond,
                             ch8_learned)
+from symnb.chapters import ch9_param_symmetries
 from symnb.core.params import Param, ParameterError, ParameterSchema, Rule
 from symnb.runs import spec as specs
 from symnb.runs.folders import RESULT_FILE, SWEEP_FILE, check_resolution
@@ -37,6 +38,7 @@ NOTEBOOKS = {
     "06_from_ode_to_regularizer": ch6_pipeline.PARAMETERS,
     "07_where_conservation_helps": ch7_beyond.PARAMETERS,
     "08_learned_conserved_quantities": ch8_learned.PARAMETERS,
+    "09_parameter_space_symmetries": ch9_param_symmetries.PARAMETERS,
 }
 
 
@@ -125,6 +127,9 @@ BAD = [
     ("08_learned_conserved_quantities", "n", 0, r"parameter n = 0 .*an integer >= 1"),
     ("08_learned_conserved_quantities", "lr", 0.0, r"lr = 0\.0 .*> 0"),
     ("08_learned_conserved_quantities", "collapse_steps", -1, r"collapse_steps = -1 .*>= 0"),
+    ("09_parameter_space_symmetries", "width", 5, r"parameter width = 5 .*<= 4"),
+    ("09_parameter_space_symmetries", "etas", [0.01], r"etas = \[0\.01\] .*"),
+    ("09_parameter_space_symmetries", "n_seeds", 1, r"n_seeds = 1 .*>= 2"),
 ]
 if not torch.cuda.is_available():
     BAD.append(("04_combined_loss", "device", "cuda", r"device = 'cuda' .*torch sees no CUDA device"))

@@ -21,6 +21,7 @@ CHAPTERS: dict[str, str] = {
     "ch6": "symnb.chapters.ch6_pipeline",
     "ch7": "symnb.chapters.ch7_beyond",
     "ch8": "symnb.chapters.ch8_learned",
+    "ch9": "symnb.chapters.ch9_param_symmetries",
 }
 
 

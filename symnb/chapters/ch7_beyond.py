@@ -801,7 +801,7 @@ def verdicts(df: pd.DataFrame | None = None, replica: pd.DataFrame | None = None
         pick("spring", "vanilla", "hnn_readme")
     inflated = _bracket(comp, pub) and pub > plain.max()
     spring = Verdict(
-        "claim HNN README (spring baseline)", f"baseline energy MSE {pub:.3g} (15 rollouts, t in [0, 20])",
+        "claim HNN README, spring baseline (related work)", f"baseline energy MSE {pub:.3g} (15 rollouts, t in [0, 20])",
         f"replica at HNN's published setting under hnn_readme, which rescales time by 1.09 in place so the model "
         f"is integrated to t = 23.8 ... 79.4: {rng(comp)}; the same models on a plain [0, 20]: {rng(plain)}",
         "wrong" if inflated else "inconclusive")
@@ -809,7 +809,7 @@ def verdicts(df: pd.DataFrame | None = None, replica: pd.DataFrame | None = None
     qp, true_h = pick("pendulum", "hnn", "hnn_readme"), pick("pendulum", "hnn", "hnn_readme, true H")
     phase = _bracket(qp, pub_h) and true_h.mean() < pub_h / 10
     pendulum = Verdict(
-        "claim HNN README (pendulum HNN)", f"HNN energy MSE {pub_h:.3g} on the pendulum",
+        "claim HNN README, pendulum HNN (related work)", f"HNN energy MSE {pub_h:.3g} on the pendulum",
         f"replica under hnn_readme, energy q^2 + p^2 (not conserved by the pendulum, so it measures phase "
         f"error): {rng(qp)}; with the pendulum's H = 3(1 - cos q) + p^2: {rng(true_h)}",
         "holds with a caveat" if phase else "inconclusive")
