@@ -35,8 +35,9 @@ from .neural.learned_cq import (GeneratorSpectrum, QuadraticIntegrals, Symmetriz
 # `train` (the function) stays in `symnb.train`: binding it here would hide the package (`import symnb.train`).
 from .train import FitResult, TrainConfig, TrainingDiverged, TrainResult, fit
 # chapter 9: parameter-space symmetries
-from .core.param_symmetry import (ParameterField, ParameterSymmetries, certify_generator, conservation_law_count,
-                                  find_parameter_symmetries, two_layer_field)
+from .core.param_symmetry import (GeneratorCertificate, LawCount, ParameterField, ParameterSymmetries, ParameterSymmetry,
+                                  certify_generator, conservation_law_count, find_parameter_symmetries,
+                                  two_layer_field)
 from .neural.ledger import Ledger, quadratic_form, record_ledger
 from .neural.teleport import TeleportResult, teleport
 
@@ -61,7 +62,7 @@ __all__ = [
     # learned conserved quantities (Noether's Razor in torch)
     "SymmetrizedHNN", "quadratic_integrals", "generator_spectrum", "certify_quantities", "spectrum_rank",
     # chapter 9: parameter-space symmetries
-    "ParameterField", "ParameterSymmetries", "certify_generator", "conservation_law_count",
+    "GeneratorCertificate", "LawCount", "ParameterSymmetry", "ParameterField", "ParameterSymmetries", "certify_generator", "conservation_law_count",
     "find_parameter_symmetries", "two_layer_field", "Ledger", "quadratic_form", "record_ledger", "TeleportResult",
     "teleport",
 ]

@@ -113,6 +113,9 @@ def two_layer_field(width: int, d_in: int = 1, d_out: int | None = None, activat
         activation: a key of `ACTIVATIONS` (``sigma``: an undefined smooth function).
         bias: include b1, b2.
 
+    Returns:
+        The `ParameterField` (symbols W1_i_j, b1_i, W2_i_j, b2_i in ``params``).
+
     Raises:
         ValueError: for a size < 1 or an unknown activation (listing the valid ones).
     """
@@ -136,7 +139,13 @@ def two_layer_field(width: int, d_in: int = 1, d_out: int | None = None, activat
 # ------------------------------------------------------------------------------------------------ finder
 @dataclass(frozen=True)
 class GeneratorCertificate:
-    """Independent numeric check of one generator: max relative |xi . grad f| over random (theta, z)."""
+    """Independent numeric check of one generator: max relative |xi . grad f| over random (theta, z).
+
+    Attributes:
+        residual: the largest relative residual over the points and outputs.
+        certified: residual below the tolerance and xi not the zero field.
+        points: the number of points evaluated.
+    """
 
     residual: float
     certified: bool
@@ -494,6 +503,16 @@ def certify_generator(field: ParameterField, xi: Sequence[sp.Expr], *, samples: 
     outputs; a generator is certified when it stays below ``tol`` and is not the zero field.  ReLU patterns are
     set from the sampled point's pre-activations; an undefined sigma's values are random.
 
+    Args:
+        field: the `ParameterField` f(z; theta).
+        xi: the generator's components along ``field.params``.
+        samples: random (theta, z) points (>= 1).
+        seed: the seed of the points.
+        tol: the largest relative residual that certifies.
+
+    Returns:
+        A `GeneratorCertificate` (largest residual, whether certified, points used).
+
     Raises:
         ValueError: when ``xi`` has the wrong length or ``samples`` < 1.
     """
@@ -556,6 +575,16 @@ def conservation_law_count(field: ParameterField, *, n_inputs: int = 48, depth: 
     Fields are sampled at ``n_inputs`` random inputs (ReLU patterns frozen at the random theta, where they are
     locally constant); brackets [X, Y] = DY X - DX Y are taken with forward-mode autodiff (float64) up to
     ``depth``, keeping a basis of fields that raise the rank at theta (at most ``max_fields`` per depth).
+
+    Args:
+        field: the `ParameterField` f(z; theta).
+        n_inputs: random inputs z whose gradient fields span V (>= 1).
+        depth: bracket depth (>= 1).
+        seed: the seed of theta and the inputs.
+        max_fields: at most this many fields kept per depth.
+
+    Returns:
+        A `LawCount` (D, the ranks per depth, the number of laws, whether the ranks stabilised).
 
     Raises:
         ValueError: for n_inputs < 1 or depth < 1.

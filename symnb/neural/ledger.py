@@ -40,6 +40,13 @@ __all__ = ["quadratic_form", "Ledger", "record_ledger"]
 def quadratic_form(quantity: sp.Expr, params: Sequence[sp.Symbol]) -> torch.Tensor:
     """M (float64) with quantity = 1/2 theta^T M theta, from a SymPy quadratic form in ``params``.
 
+    Args:
+        quantity: a homogeneous quadratic polynomial in ``params`` (e.g. a `ParameterSymmetry`'s Q).
+        params: the parameter symbols, in the order of M's rows.
+
+    Returns:
+        The symmetric (D, D) float64 matrix M.
+
     Raises:
         ValueError: when ``quantity`` is not a homogeneous quadratic polynomial in ``params`` (naming it).
     """
@@ -106,6 +113,9 @@ def record_ledger(loss_fn: Callable[[], torch.Tensor], params: Sequence[torch.Te
         optimizer: a torch optimizer over ``params`` (one parameter group).
         steps: number of steps (>= 1).
         m: symmetric (D, D) matrix (`quadratic_form`).
+
+    Returns:
+        A `Ledger`: measured Q, the exact discrete law, Kunin et al.'s formula and the first/second-order terms.
 
     Raises:
         ValueError: for steps < 1, an M of the wrong shape or not symmetric, or several parameter groups.

@@ -27,7 +27,13 @@ Action = Callable[[Sequence[torch.Tensor]], list[torch.Tensor]]
 
 @dataclass(frozen=True)
 class TeleportResult:
-    """Parameters after a teleport and what it changed (loss should be unchanged to rounding)."""
+    """Parameters after a teleport and what it changed (loss should be unchanged to rounding).
+
+    Attributes:
+        params: the parameter tensors after the group element was applied.
+        loss_before, loss_after: the loss before and after (equal up to rounding for an exact symmetry).
+        grad_norm_before, grad_norm_after: the gradient norm before and after.
+    """
 
     params: tuple[torch.Tensor, ...]
     loss_before: float
@@ -54,6 +60,9 @@ def teleport(action: Action, coords: Sequence[torch.Tensor], loss_of: Callable[[
         steps: ascent steps (>= 1); lr: ascent step size (> 0).
         cap: the new gradient norm may be at most ``cap`` times the old one (>= 1); a step past it is halved
             (up to 30 times, then the ascent stops).
+
+    Returns:
+        A `TeleportResult`: the new parameters, and the loss and gradient norm before and after.
 
     Raises:
         ValueError: for steps < 1, lr <= 0 or cap < 1.
