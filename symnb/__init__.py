@@ -17,8 +17,7 @@ from .core.adjoint import AdjointSystem, NumericAdjoint, adjoint_of
 from .core.analyze import Analysis, AnalysisRow, analyze
 from .core.audit import Verdict, verdict_table
 from .core.bridge import Trajectory, integrate, to_torch
-from .core.first_integrals import (ROUTES, Basis, FirstIntegral, FirstIntegrals, NotDecided, Route, Status,
-                                   classify_routes, first_integrals)
+from .core.first_integrals import ROUTES, Basis, FirstIntegral, FirstIntegrals, Route, classify_routes, first_integrals
 from .core.informativeness import Informativeness, informativeness
 from .core.integrals import ConservationCheck, Drift, conservation_check, numeric_drift
 from .core.lie import (DeterminingEquations, Generator, GroupTransformation, Prolongation, SymmetryCheck,
@@ -26,6 +25,7 @@ from .core.lie import (DeterminingEquations, Generator, GroupTransformation, Pro
                        maps_solutions, prolong, solve_determining_equations)
 from .core.noether import Lagrangian, NoetherCharge, VariationalCheck, euler_lagrange, noether_charge, variational_check
 from .core.ode import ODESystem, ode_system, total_derivative
+from .core.status import NotDecided, Status
 from .core.penalty import ConservationPenalty, conservation_penalty, project_to_level_set
 from .core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from .core.systems import textbook_system
