@@ -153,7 +153,19 @@ class FieldModule(nn.Module):
         return getattr(self.params, self._keys[names.index(name)])
 
     def forward(self, time: torch.Tensor, y: torch.Tensor, *values) -> torch.Tensor:
-        """dy/dt at (time, y): y's shape, dtype and device (constant components are broadcast)."""
+        """dy/dt at (time, y).
+
+        Args:
+            time: the time (ignored by an autonomous field).
+            y: the states, components along ``axis``.
+            values: optional call-time numbers, one per parameter in order, replacing the stored ones.
+
+        Returns:
+            dy/dt with y's shape, dtype and device (constant components are broadcast).
+
+        Raises:
+            ValueError: if no numbers are stored and none are passed, or the count of call-time values is wrong.
+        """
         if not values:
             if self.symbols and not self._keys:
                 raise ValueError(f"no numbers for the parameters {[p.name for p in self.symbols]}: pass them "
