@@ -109,8 +109,10 @@ def test_time_budget_raises_not_decided_by_default():
     t, z, th1, th2 = sp.symbols("t z theta1 theta2", real=True)
     toy = ODESystem(t, (z,), (sp.cos(th1 * z + th2),))
     with pytest.raises(NotDecided, match=r"symmetries of the 1-state system not decided: time budget of 0\.5 s "
-                                         r"exceeded while solving; nothing certified \(pass throw=False"):
+                                         r"exceeded while solving; nothing certified \(pass throw=False") as info:
         find_symmetries(toy, {t: (t,), z: (z,)}, budget_s=0.5)
+    assert isinstance(info.value.result, SymmetryBasis) and info.value.result.status is Status.UNDECIDED
+    assert symnb.NotDecided is NotDecided  # one error for both finders (first_integrals raises it too)
     found = find_symmetries(toy, {t: (t,), z: (z,)}, budget_s=0.5, throw=False)
     assert found.status is Status.UNDECIDED and not found.complete and found.generators == ()
     assert "time budget of 0.5 s exceeded" in found.reason
