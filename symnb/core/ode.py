@@ -128,8 +128,8 @@ class ODESystem:
                 raises.  A dropped key cannot hide a typo: the parameter it was meant for is then missing.
 
         Returns:
-            {symbol: number} with the system's (or ``extra``'s) symbols as keys; missing parameters are left to
-            the caller (some callers pass them later).
+            A dict keyed by the system's (or ``extra``'s) symbols; missing parameters are left to the caller
+            (some callers pass them later).
 
         Raises:
             ValueError: for a key that is not the name of a parameter (or of an ``extra`` symbol), listing the
