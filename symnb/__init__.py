@@ -16,9 +16,10 @@ The public API below is small; chapter modules are imported by name (``from symn
 from .core.adjoint import AdjointSystem, NumericAdjoint, adjoint_of
 from .core.analyze import Analysis, AnalysisRow, analyze
 from .core.audit import Verdict, verdict_table
-from .core.bridge import Trajectory, integrate, to_torch
-from .core.first_integrals import (ROUTES, Basis, FirstIntegral, FirstIntegrals, NotDecided, Route, Status,
-                                   classify_routes, first_integrals)
+from .core.bridge import FieldModule, Trajectory, integrate, to_torch
+from .core.budget import Budget, BudgetExceeded
+from .core.data import data_path
+from .core.first_integrals import ROUTES, Basis, FirstIntegral, FirstIntegrals, Route, classify_routes, first_integrals
 from .core.informativeness import Informativeness, informativeness
 from .core.integrals import ConservationCheck, Drift, conservation_check, numeric_drift
 from .core.lie import (DeterminingEquations, Generator, GroupTransformation, Prolongation, SymmetryCheck,
@@ -26,6 +27,9 @@ from .core.lie import (DeterminingEquations, Generator, GroupTransformation, Pro
                        maps_solutions, prolong, solve_determining_equations)
 from .core.noether import Lagrangian, NoetherCharge, VariationalCheck, euler_lagrange, noether_charge, variational_check
 from .core.ode import ODESystem, ode_system, total_derivative
+from .core.status import NotDecided, Status
+from .core.stats import MeanCI, mean_ci
+from .core.zero import ZeroDecision, ZeroStatus, decide_zero
 from .core.penalty import ConservationPenalty, conservation_penalty, project_to_level_set
 from .core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from .core.systems import textbook_system
@@ -56,7 +60,9 @@ __all__ = [
     "find_symmetries", "Polynomial", "SymmetryBasis", "first_integrals", "FirstIntegral", "FirstIntegrals",
     "Basis", "Status", "NotDecided", "Route", "ROUTES", "classify_routes", "analyze", "Analysis", "AnalysisRow",
     "adjoint_of", "AdjointSystem", "NumericAdjoint", "conservation_penalty", "ConservationPenalty",
-    "project_to_level_set", "informativeness", "Informativeness",
+    "project_to_level_set", "informativeness", "Informativeness", "FieldModule",
+    # the one-of-each plumbing: time budgets, the zero test, mean with CI, the data files
+    "Budget", "BudgetExceeded", "ZeroStatus", "ZeroDecision", "decide_zero", "MeanCI", "mean_ci", "data_path",
     # neural vector fields and the HNN baseline
     "MLPEnsemble", "hnn_field", "rk4_rollout",
     # learned conserved quantities (Noether's Razor in torch)

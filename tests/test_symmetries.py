@@ -4,7 +4,9 @@ import sympy as sp
 
 from symnb.core.lie import Generator, check_symmetry
 from symnb.core.ode import ODESystem
-from symnb.core.symmetries import Polynomial, find_symmetries
+import symnb
+from symnb.core.status import NotDecided, Status
+from symnb.core.symmetries import Polynomial, SymmetryBasis, find_symmetries
 from symnb.core.systems import textbook_system
 
 
@@ -103,12 +105,26 @@ def test_bad_ansatz_messages():
         find_symmetries(s, {sp.Symbol("w"): ()})
 
 
-def test_time_budget_gives_incomplete_not_silent():
+def test_time_budget_raises_not_decided_by_default():
     t, z, th1, th2 = sp.symbols("t z theta1 theta2", real=True)
     toy = ODESystem(t, (z,), (sp.cos(th1 * z + th2),))
-    found = find_symmetries(toy, {t: (t,), z: (z,)}, budget_s=0.5)
-    assert not found.complete and found.generators == ()
+    with pytest.raises(NotDecided, match=r"symmetries of the 1-state system not decided: time budget of 0\.5 s "
+                                         r"exceeded while solving; nothing certified \(pass throw=False") as info:
+        find_symmetries(toy, {t: (t,), z: (z,)}, budget_s=0.5)
+    assert isinstance(info.value.result, SymmetryBasis) and info.value.result.status is Status.UNDECIDED
+    assert symnb.NotDecided is NotDecided  # one error for both finders (first_integrals raises it too)
+    found = find_symmetries(toy, {t: (t,), z: (z,)}, budget_s=0.5, throw=False)
+    assert found.status is Status.UNDECIDED and not found.complete and found.generators == ()
     assert "time budget of 0.5 s exceeded" in found.reason
+
+
+def test_status_is_the_shared_enum():
+    # Exact search: COMPLETE; a search that ran but could not be exact is INCOMPLETE and is returned, not raised.
+    t, x, y = sp.symbols("t x y", real=True)
+    found = find_symmetries(ODESystem(t, (x, y), (y, -x)), Polynomial(1))
+    assert found.status is Status.COMPLETE and found.status is symnb.Status.COMPLETE
+    inexact = SymmetryBasis(found.system, found.ansatz, found.generators, found.checks, False, "a step was inexact")
+    assert inexact.status is Status.INCOMPLETE
 
 
 def test_constraint_step_keeps_relations_with_any_ratio_and_half_angles():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from ..core.data import data_path
 from ..runs.report import Effect, ResultTable, one_at_a_time, read_csv
 # ------------------------------------------------------------------------------- the ablation of eq 43 (ch 5)
 #: The weights of eq 43 and the columns that split the ablation's comparisons.
@@ -262,7 +262,8 @@ def ablation_settings(table: ResultTable) -> str:
 
 
 #: The committed CPU ablation (`sweeps/ablation_cpu.yaml`), found from the repository, not the working directory.
-ABLATION_CSV = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "ablation_cpu.csv"
+# Resolved: in a source checkout the package's data folder links to notebooks/data, where notebook 05 points.
+ABLATION_CSV = data_path("ablation_cpu.csv").resolve()
 #: Its parameter columns.
 ABLATION_PARAMS = (*ABLATION_FACTORS, "epochs", "lr", "n_extrap", "n_test", "n_train", "noise", "seed", "solver")
 
@@ -276,7 +277,8 @@ def verdicts() -> tuple:
 from ..core.params import Param, ParameterSchema  # noqa: E402  (kept at the end: parameter schema only)
 
 REPOSITORY = ABLATION_CSV.parents[2]
-"""The repository root: notebook 05 reads its data relative to it, whatever the working directory."""
+"""The repository root (in a source checkout: notebooks/data/ablation_cpu.csv -> root): notebook 05 reads its data
+relative to it, whatever the working directory."""
 
 PARAMETERS = ParameterSchema((
     Param.path("data_path", "results table of a sweep (CSV of symnb report)", base=REPOSITORY),

@@ -27,8 +27,10 @@ import torch
 from torchdiffeq import odeint
 
 from ..core.audit import Verdict
-from ..core.bridge import resolve_device, to_torch
+from ..core.bridge import resolve_device
+from ..core.data import data_path
 from ..core.params import Param, ParameterSchema
+from ..core.stats import mean_ci
 from ..core.systems import isotropic_oscillators
 from ..train import fit
 from ..neural.learned_cq import (FULL_TURN, MODELS, REGULARIZERS, SymmetrizedHNN, certify_quantities,
@@ -51,7 +53,7 @@ TRAIN_SET = (1.0, 0.5, 0.0)
 EXPERIMENT_DEFAULTS = dict(n=1, seeds=(0, 1, 2, 3, 4), steps=500, lr=1e-2, warmup=300, width=64, depth=2,
                            samples=16, eval_samples=32, scale=FULL_TURN, device="cpu", n_quantities=None,
                            train_size=7, train_steps=4, test_size=100, test_steps=20, dt=0.2, substeps=1)
-RESULTS_CSV = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "learned_cq_results.csv"
+RESULTS_CSV = data_path("learned_cq_results.csv")
 
 PARAMETERS = ParameterSchema((
     Param.integer("n", "number of isotropic oscillators", low=1),
@@ -84,8 +86,8 @@ def oscillator_data(n: int, seeds: Sequence[int], n_traj: int, n_steps: int, dt:
                     p_scale: float, q_shift: float = 0.0) -> Transitions:
     """Trajectories of n isotropic oscillators (omega = 1), float64 dopri5 at 1e-12, cut into transitions.
 
-    The right-hand side is `symnb.core.systems.isotropic_oscillators` compiled by `to_torch`.  Initial states
-    q = q_scale N(0, 1) + q_shift, p = p_scale N(0, 1), drawn from ``torch.Generator().manual_seed(seed)``.
+    The right-hand side is `symnb.core.systems.isotropic_oscillators` compiled by `ODESystem.to_module`.  Initial
+    states q = q_scale N(0, 1) + q_shift, p = p_scale N(0, 1), drawn from ``torch.Generator().manual_seed(seed)``.
 
     Raises:
         ValueError: for sizes < 1 or a non-positive dt.
@@ -96,11 +98,7 @@ def oscillator_data(n: int, seeds: Sequence[int], n_traj: int, n_steps: int, dt:
     if not (isinstance(dt, (int, float)) and dt > 0):
         raise ValueError(f"dt must be a number > 0, got {dt!r}")
     system = isotropic_oscillators(n, {"omega": 1})
-    fn = to_torch((system.t, *system.states), system.rhs)
-
-    def field(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return torch.stack([torch.as_tensor(o, dtype=y.dtype).expand(y.shape[:-1]) for o in fn(t, *y.unbind(-1))],
-                           -1)
+    field = system.to_module()  # the one system->torch bridge; omega is already a number
 
     times = torch.arange(n_steps + 1, dtype=torch.float64) * dt
     x0s, x1s = [], []
@@ -224,20 +222,11 @@ def _restart_seed(train_mse: Sequence[float]) -> int:
     return min(range(len(train_mse)), key=train_mse.__getitem__)
 
 
-def _t_quantile(dof: int) -> float:
-    from scipy.stats import t
-    return float(t.ppf(0.975, dof))
-
-
 def _ci(values: Sequence[float]) -> tuple[float, float, float]:
-    """Geometric mean and 95% Student-t interval over seeds, computed on log10 (errors are positive and spread
-    over decades, so a symmetric interval on the raw scale would dip below zero)."""
-    v = torch.tensor(values, dtype=torch.float64).clamp_min(1e-300).log10()
-    mean = float(v.mean())
-    if len(v) < 2:
-        return 10 ** mean, float("nan"), float("nan")
-    half = _t_quantile(len(v) - 1) * float(v.std()) / math.sqrt(len(v))
-    return 10 ** mean, 10 ** (mean - half), 10 ** (mean + half)
+    """Geometric mean and 95% Student-t interval over seeds, on log10 (errors are positive and spread over
+    decades, so a symmetric interval on the raw scale would dip below zero): the one statistics helper."""
+    ci = mean_ci(values, log=True)
+    return ci.mean, ci.low, ci.high
 
 
 def summary_frame(result: ExperimentResult, *, formatted: bool = True):

@@ -94,7 +94,7 @@ class Analysis:
 
     def _summary(self) -> list[str]:
         sym = ("not searched" if self.symmetries is None else
-               f"{len(self.symmetries.generators)} ({self.symmetries.status}): "
+               f"{len(self.symmetries.generators)} ({self.symmetries.status.value}): "
                + "; ".join(sp.sstr(g.components) for g in self.symmetries.generators))
         eqs = "; ".join(f"d{x.name}/d{self.system.t.name} = {sp.sstr(f)}"
                         for x, f in zip(self.system.states, self.system.rhs))
@@ -179,7 +179,7 @@ def analyze(system: ODESystem, ansatz: Polynomial | Basis = Polynomial(2), *, va
     symmetries = None
     if symmetry_ansatz is not None:
         start = time.perf_counter()
-        symmetries = find_symmetries(system, symmetry_ansatz, budget_s=budget_s)
+        symmetries = find_symmetries(system, symmetry_ansatz, budget_s=budget_s, throw=False)
         seconds.append(("symmetries", time.perf_counter() - start))
         if not symmetries.complete:
             not_decided.append(f"symmetries: {symmetries.reason}")

@@ -153,7 +153,19 @@ class FieldModule(nn.Module):
         return getattr(self.params, self._keys[names.index(name)])
 
     def forward(self, time: torch.Tensor, y: torch.Tensor, *values) -> torch.Tensor:
-        """dy/dt at (time, y): y's shape, dtype and device (constant components are broadcast)."""
+        """dy/dt at (time, y).
+
+        Args:
+            time: the time (ignored by an autonomous field).
+            y: the states, components along ``axis``.
+            values: optional call-time numbers, one per parameter in order, replacing the stored ones.
+
+        Returns:
+            dy/dt with y's shape, dtype and device (constant components are broadcast).
+
+        Raises:
+            ValueError: if no numbers are stored and none are passed, or the count of call-time values is wrong.
+        """
         if not values:
             if self.symbols and not self._keys:
                 raise ValueError(f"no numbers for the parameters {[p.name for p in self.symbols]}: pass them "
@@ -217,7 +229,10 @@ class Trajectory:
     system: ODESystem
 
 
-def _check_values(system: ODESystem, values: Mapping[sp.Symbol, float]) -> dict[sp.Symbol, float]:
+def _check_values(system: ODESystem, values: Mapping[Any, float] | None) -> dict[sp.Symbol, float]:
+    # Names or Symbols, matched by name; an unknown name raises, listing the parameters.  Symbols that are not
+    # the system's pass (callers share one dict with a map's constants); a missing parameter still raises below.
+    values = system.parameter_values(values, foreign_symbols=True)
     missing = [p for p in system.parameters if p not in values]
     if missing:
         raise ValueError(f"no numeric value for parameter(s) {missing}; the system's parameters are "
@@ -226,7 +241,7 @@ def _check_values(system: ODESystem, values: Mapping[sp.Symbol, float]) -> dict[
 
 
 def integrate(system: ODESystem, x0: Sequence[float], times: Sequence[float] | torch.Tensor,
-              values: Mapping[sp.Symbol, float] | None = None, *, method: str = "dopri5", rtol: float = 1e-12,
+              values: Mapping[Any, float] | None = None, *, method: str = "dopri5", rtol: float = 1e-12,
               atol: float = 1e-12) -> Trajectory:
     """Solve ``system`` from ``x0`` at ``times[0]`` with torchdiffeq in float64 on the CPU.
 
@@ -234,7 +249,7 @@ def integrate(system: ODESystem, x0: Sequence[float], times: Sequence[float] | t
         system: the ODE system.
         x0: initial states, one per state.
         times: increasing (or decreasing) output times; the first is the initial time.
-        values: numeric values for the system's parameters.
+        values: a number for each of the system's parameters, keyed by name or Symbol (matched by name).
         method: a torchdiffeq solver name.
         rtol, atol: tolerances.
 
@@ -242,13 +257,14 @@ def integrate(system: ODESystem, x0: Sequence[float], times: Sequence[float] | t
         A `Trajectory`.
 
     Raises:
-        ValueError: for a wrong number of initial states, a missing parameter value or an unknown method.
+        ValueError: for a wrong number of initial states, a missing parameter value, a key of ``values`` that is
+            not a parameter (the parameters are listed) or an unknown method.
     """
     if method not in SOLVERS:
         raise ValueError(f"unknown solver {method!r}; valid: {list(SOLVERS)}")
     if len(x0) != len(system.states):
         raise ValueError(f"x0 has {len(x0)} entries but the system has states {list(system.states)}")
-    params = _check_values(system, values or {})
+    params = _check_values(system, values)
     rhs = tuple(sp.sympify(f).subs(params) for f in system.rhs)
     field = FieldModule(system.states, rhs, t=system.t)
     t = torch.as_tensor(times, dtype=torch.float64)
@@ -258,11 +274,21 @@ def integrate(system: ODESystem, x0: Sequence[float], times: Sequence[float] | t
     return Trajectory(t, ys, system)
 
 
-def evaluate(expr: sp.Expr, trajectory: Trajectory, values: Mapping[sp.Symbol, float] | None = None) -> torch.Tensor:
-    """Evaluate a function of (t, states, parameters) at every point of ``trajectory`` (float64 tensor)."""
+def evaluate(expr: sp.Expr, trajectory: Trajectory, values: Mapping[Any, float] | None = None) -> torch.Tensor:
+    """Evaluate a function of (t, states, parameters) at every point of ``trajectory`` (float64 tensor).
+
+    Symbols of ``expr`` and keys of ``values`` (names or Symbols) are matched to the system's by name.
+
+    Raises:
+        ValueError: for a key of ``values`` that names neither a parameter nor a symbol of ``expr``, or a symbol
+            left without a number.
+    """
     system = trajectory.system
-    params = {p: v for p, v in (values or {}).items()}
-    expr = sp.sympify(expr).subs(params)
+    expr = sp.sympify(expr)
+    own = {s.name for s in system.known_symbols.values()}
+    extra = tuple(s for s in expr.free_symbols if s.name not in own)
+    expr = system.canonical(expr, what="quantity", extra=extra)
+    expr = expr.subs(system.parameter_values(values, extra=extra, foreign_symbols=True))
     leftover = expr.free_symbols - {system.t, *system.states}
     if leftover:
         raise ValueError(f"no numeric value for symbol(s) {sorted(map(str, leftover))} in {expr}")

@@ -56,6 +56,9 @@ def _stack() -> list["Budget"]:
 class Budget:
     """A wall-clock deadline ``seconds`` from its creation (None: unbounded).
 
+    ``with Budget(s):`` interrupts the block with `BudgetExceeded` at the deadline, in any thread; loops may poll
+    `check` / `expired` / `remaining` instead.
+
     Args:
         seconds: the allowance; None means no limit (entering it still checks the enclosing budgets).
 
@@ -91,7 +94,14 @@ class Budget:
         return float("inf") if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def check(self) -> None:
-        """Raise `BudgetExceeded` if this budget, or one enclosing the calling thread's block, has run out."""
+        """Raise `BudgetExceeded` if this budget, or one enclosing the calling thread's block, has run out.
+
+        Returns:
+            None (for loops that stop between rounds).
+
+        Raises:
+            BudgetExceeded: past the deadline of this budget or of an enclosing one.
+        """
         if self.expired:
             raise self._exception()
         _check_enclosing()

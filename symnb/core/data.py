@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from importlib import resources
+import pathlib
 from pathlib import Path
 
 __all__ = ["DATA_DIR_ENV", "data_dir", "data_path"]
@@ -32,8 +33,17 @@ def data_dir() -> Path:
     return Path(str(resources.files("symnb") / "data"))
 
 
-def data_path(name: str) -> Path:
+def data_path(name: str) -> pathlib.Path:  # a standard-library type, not one of symnb's
     """The path of the data file ``name`` inside `data_dir` (the file need not exist yet: writers use it too).
+
+    Chapters find their committed tables through this, never through ``Path(__file__).parents[...]``, so the book's
+    data are found from a wheel install too (and ``$SYMNB_DATA_DIR`` can point at freshly computed tables).
+
+    Args:
+        name: a plain file name, e.g. ``"ablation_cpu.csv"``.
+
+    Returns:
+        ``data_dir() / name`` (a `pathlib.Path`).
 
     Raises:
         ValueError: if ``name`` is not a plain file name (no folders, not absolute), or as `data_dir`.

@@ -30,7 +30,6 @@ import itertools
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import sympy as sp
@@ -40,6 +39,7 @@ from .bridge import to_torch
 from .zero import ZeroStatus, decide_zero
 from .coefficients import generic_branches, null_space, sample_value
 from .budget import BudgetExceeded, time_budget
+from .status import NotDecided, Status
 from .lie import Generator
 from .noether import Lagrangian, noether_charge
 from .ode import ODESystem, total_derivative
@@ -47,32 +47,6 @@ from .symmetries import Polynomial, SymmetryBasis, _tidy
 
 __all__ = ["Status", "NotDecided", "Basis", "FirstIntegral", "FirstIntegrals", "Route", "ROUTES", "classify_routes",
            "first_integrals", "certify_integral", "real_domain", "integral_expr"]
-
-
-class Status(Enum):
-    """How far a finder's answer goes.
-
-    * ``COMPLETE``: every step exact and every candidate decided -- the result is everything inside the ansatz
-      (basis route) or everything the given generators yield (symmetry / Noether routes).
-    * ``INCOMPLETE``: every returned item is certified, but the search was not exhaustive (a step was inexact, a
-      generator yielded nothing the method could integrate); ``reason`` says which.
-    * ``UNDECIDED``: a candidate is numerically conserved but could not be proved within the budget (withheld),
-      or the search itself ran out of budget: the answer is not known.
-    """
-
-    COMPLETE = "complete"
-    INCOMPLETE = "incomplete"
-    UNDECIDED = "undecided"
-
-
-class NotDecided(RuntimeError):
-    """Raised by ``first_integrals(..., throw=True)`` when the status is `Status.UNDECIDED`; ``.result`` holds
-    the `FirstIntegrals` with its reason."""
-
-    def __init__(self, result: "FirstIntegrals") -> None:
-        super().__init__(f"first integrals of {len(result.system.states)}-state system not decided: {result.reason}"
-                         " (pass throw=False to get the partial result)")
-        self.result = result
 
 
 @dataclass(frozen=True)
@@ -772,5 +746,5 @@ def first_integrals(system: ODESystem, ansatz: Polynomial | Basis | Sequence[sp.
     status = Status.UNDECIDED if undecided else Status.COMPLETE if exact else Status.INCOMPLETE
     result = FirstIntegrals(system, tuple(certified), status, "; ".join(dict.fromkeys(n for n in notes if n)), route)
     if throw and status is Status.UNDECIDED:
-        raise NotDecided(result)
+        raise NotDecided(result, f"first integrals of {len(system.states)}-state system")
     return result

@@ -7,6 +7,7 @@ max_t |I(t) - I(0)| along a float64 dopri5 trajectory at tight tolerance.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import sympy as sp
@@ -102,7 +103,7 @@ class Drift:
 
 
 def numeric_drift(quantity: sp.Expr, system: ODESystem, x0: Sequence[float], t_final: float,
-                  values: Mapping[sp.Symbol, float] | None = None, *, t0: float = 0.0, n_points: int = 201,
+                  values: Mapping[Any, float] | None = None, *, t0: float = 0.0, n_points: int = 201,
                   rtol: float = 1e-12, atol: float = 1e-12) -> Drift:
     """Drift of ``quantity`` along a float64 dopri5 trajectory of ``system`` from ``x0`` at ``t0``.
 
@@ -111,7 +112,8 @@ def numeric_drift(quantity: sp.Expr, system: ODESystem, x0: Sequence[float], t_f
         system: the ODE system.
         x0: initial states.
         t_final: end of the horizon.
-        values: numeric values for every other symbol in the system and in ``quantity``.
+        values: numbers for the system's parameters and any other symbol of ``quantity``, keyed by name or
+            Symbol (matched by name; ``quantity`` may use the user's own symbols or ``x(t)``).
         n_points: output grid size.
         t0: the initial time.
         rtol, atol: solver tolerances.
@@ -120,10 +122,19 @@ def numeric_drift(quantity: sp.Expr, system: ODESystem, x0: Sequence[float], t_f
         `Drift`: max over the grid of abs(I(x(t)) - I(x(t0))) over the grid, and the trajectory.
 
     Raises:
-        ValueError: if ``n_points`` < 2 or a symbol has no value.
+        ValueError: if ``n_points`` < 2, a symbol has no value, or a name in ``values`` is neither a parameter
+            nor a symbol of ``quantity`` (the parameters are listed) -- before integrating.  Symbol keys that
+            match nothing are ignored (one dict may serve several quantities).
     """
     if n_points < 2:
         raise ValueError(f"n_points must be >= 2, got {n_points}")
+    quantity = sp.sympify(quantity)
+    own = {s.name for s in system.known_symbols.values()}
+    extra = tuple(s for s in quantity.free_symbols if s.name not in own)
+    given = system.parameter_values(values, extra=extra, foreign_symbols=True)  # checked before integrating
+    values = {p: v for p, v in given.items() if p in system.parameters}
+    quantity = system.canonical(quantity, what="quantity", extra=extra).subs(
+        {s: v for s, v in given.items() if s not in system.parameters})
     times = torch.linspace(t0, t_final, n_points, dtype=torch.float64)
     traj = integrate(system, x0, times, values, rtol=rtol, atol=atol)
     series = evaluate(quantity, traj, values)

@@ -111,6 +111,54 @@ class ODESystem:
 
         return field_module(self, values, dtype=dtype, device=device, trainable=trainable, axis=axis)
 
+    def parameter_values(self, values, *, what: str = "values", extra: Sequence[sp.Symbol] = (),
+                         foreign_symbols: bool = False) -> dict[sp.Symbol, object]:
+        """Numbers for parameters keyed by the system's own symbols, from a mapping keyed by names or Symbols.
+
+        Keys are matched by name (a user's ``sp.Symbol("k")``, ``Symbol("k", positive=True)`` or ``"k"`` is the
+        parameter ``k``), so a number is never silently ignored because of SymPy assumptions.
+
+        Args:
+            values: a mapping {name or Symbol: number} (None: no values).
+            what: how the error message names the argument.
+            extra: further symbols (not parameters of the system) that may be given a value, matched by name
+                (e.g. the other symbols of a quantity evaluated along the flow).
+            foreign_symbols: allow (and drop) Symbol keys that name nothing here, so one dict can serve the system
+                and other expressions (a group parameter, constants of a map); a *name* that is not known always
+                raises.  A dropped key cannot hide a typo: the parameter it was meant for is then missing.
+
+        Returns:
+            A dict keyed by the system's (or ``extra``'s) symbols; missing parameters are left to the caller
+            (some callers pass them later).
+
+        Raises:
+            ValueError: for a key that is not the name of a parameter (or of an ``extra`` symbol), listing the
+                system's parameters (Symbol keys only with ``foreign_symbols=False``); for a key that is not a
+                string or Symbol; for two keys with the same name.
+        """
+        if values is None:
+            return {}
+        if not hasattr(values, "items"):
+            raise ValueError(f"{what} must be a mapping {{name or Symbol: number}}, got {type(values).__name__}")
+        known = {p.name: p for p in self.parameters}
+        known.update({s.name: s for s in extra if s.name not in known})
+        out: dict[sp.Symbol, object] = {}
+        for key, value in values.items():
+            name = key if isinstance(key, str) else key.name if isinstance(key, sp.Symbol) else None
+            if name is None:
+                raise ValueError(f"{what}: key {key!r} must be a parameter's name or Symbol; the system's "
+                                 f"parameters are {[p.name for p in self.parameters]}")
+            if name not in known and foreign_symbols and isinstance(key, sp.Symbol):
+                continue
+            if name not in known:
+                others = f", other symbols allowed {sorted(s.name for s in extra)}" if extra else ""
+                raise ValueError(f"{what}: {key!r} is not a parameter of the system; its parameters are "
+                                 f"{[p.name for p in self.parameters]}{others}")
+            if known[name] in out:
+                raise ValueError(f"{what}: two keys name the parameter {name!r}; give it once")
+            out[known[name]] = value
+        return out
+
     def canonical(self, expr: sp.Expr | float, *, what: str = "expression", extra: Sequence[sp.Symbol] = ()
                   ) -> sp.Expr:
         """Rewrite a user's expression in the system's own symbols, matching by name.

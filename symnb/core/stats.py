@@ -87,7 +87,8 @@ class MeanCI:
 
     Attributes:
         mean: the arithmetic mean, or the geometric mean for ``log=True``.
-        low, high: the interval (nan with fewer than two finite values).
+        low: the interval's lower end (nan with fewer than two finite values).
+        high: the interval's upper end (nan with fewer than two finite values).
         std: the sample standard deviation (ddof=1; 0 for one value) -- of log10 values for ``log=True``.
         n: the number of finite values used (non-finite ones, e.g. diverged runs, are left out).
         level: the confidence level.
@@ -104,7 +105,7 @@ class MeanCI:
 
     @property
     def half_width(self) -> float:
-        """(high - low) / 2: the "±" of a linear interval."""
+        """Half the interval's width, (high - low) / 2 -- the "±" of a linear interval."""
         return (self.high - self.low) / 2.0
 
 

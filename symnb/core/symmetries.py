@@ -13,8 +13,9 @@ Bluman & Anco (2002), section 2.3).  Two ansatze:
   listed), solved by separation of variables (`solve_determining_equations`).
 
 Find, then certify: the exact split is cross-checked against the rank of the coefficient matrix sampled at random
-points; every returned generator passes `check_symmetry`; whatever could not be done exactly sets
-``complete=False`` with the reason.
+points; every returned generator passes `check_symmetry`; whatever could not be done exactly sets the
+`Status` (``INCOMPLETE``, or ``UNDECIDED`` when the budget ran out, raised as `NotDecided` by default) with the
+reason.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .coefficients import generic_branches, null_space
 from .lie import (Generator, SymmetryCheck, check_symmetry, determining_equations, solve_determining_equations,
                   symmetry_condition)
 from .ode import ODESystem
+from .status import NotDecided, Status
 
 __all__ = ["Polynomial", "SymmetryBasis", "find_symmetries"]
 
@@ -73,12 +75,12 @@ class SymmetryBasis:
     budget_exceeded: bool = False
 
     @property
-    def status(self) -> str:
-        """``"complete"``, ``"incomplete"`` (certified, not exhaustive) or ``"undecided"`` (the budget ran out);
-        the values of `symnb.core.first_integrals.Status`."""
+    def status(self) -> Status:
+        """`Status.COMPLETE` (every step exact), `Status.INCOMPLETE` (every generator certified, the search not
+        exhaustive; ``reason`` says why) or `Status.UNDECIDED` (the budget ran out: nothing decided)."""
         if self.complete:
-            return "complete"
-        return "undecided" if self.budget_exceeded else "incomplete"
+            return Status.COMPLETE
+        return Status.UNDECIDED if self.budget_exceeded else Status.INCOMPLETE
 
 
 def _monomials(variables: Sequence[sp.Symbol], degree: int) -> list[sp.Expr]:
@@ -151,22 +153,25 @@ def _separable(system: ODESystem, ansatz: Mapping[sp.Symbol, Sequence[sp.Symbol]
 
 
 def find_symmetries(system: ODESystem, ansatz: Polynomial | Mapping[sp.Symbol, Sequence[sp.Symbol]], *,
-                    budget_s: float | None = 60.0) -> SymmetryBasis:
+                    budget_s: float | None = 60.0, throw: bool = True) -> SymmetryBasis:
     """A basis of the Lie point symmetries of ``system`` inside ``ansatz``, each certified.
 
     Args:
         system: dx/dt = f(t, x) (paper eq 7).
         ansatz: `Polynomial(degree)`, or a separable dict ``{variable: (variables its infinitesimal depends on)}``
             as in `symnb.core.lie.determining_equations` (the paper's choice for its toy is ``{t: (t,), z: (z,)}``).
-        budget_s: wall-clock budget for the SymPy work (None: unbounded); past it the result is empty and
-            ``complete=False``.
+        budget_s: wall-clock budget for the SymPy work (None: unbounded); past it nothing is decided
+            (`Status.UNDECIDED`, no generators).
+        throw: raise `NotDecided` when the status is `Status.UNDECIDED` (default); False returns the empty result.
+            An inexact but certified search (`Status.INCOMPLETE`) is returned either way.
 
     Returns:
         `SymmetryBasis`: the generators (a basis of the solution space; for symbolic parameters, generic values),
-        each passing `check_symmetry`, and ``complete``/``reason``.
+        each passing `check_symmetry`, with its `Status` (``status``, ``complete``) and ``reason``.
 
     Raises:
         ValueError: for an ansatz that is neither a `Polynomial` nor a dict, or a dict naming unknown variables.
+        NotDecided: with ``throw=True``, when the budget ran out before anything was decided.
     """
     if not isinstance(system, ODESystem):
         raise ValueError(f"system must be an ODESystem, got {type(system).__name__}")
@@ -180,7 +185,10 @@ def find_symmetries(system: ODESystem, ansatz: Polynomial | Mapping[sp.Symbol, S
                 found, complete, reason = _separable(system, ansatz)
             checks = [check_symmetry(g) for g in found]
     except BudgetExceeded as err:
-        return SymmetryBasis(system, ansatz, (), (), False, f"{err} while solving; nothing certified", True)
+        result = SymmetryBasis(system, ansatz, (), (), False, f"{err} while solving; nothing certified", True)
+        if throw:
+            raise NotDecided(result, f"symmetries of the {len(system.states)}-state system") from err
+        return result
     kept = [(g, c) for g, c in zip(found, checks) if c.holds]
     if len(kept) < len(found):
         # A candidate that the independent check does not confirm is never returned; say so.
