@@ -570,8 +570,8 @@ COLOURS = {"vanilla": "#1f77b4", "collocation": "#ff7f0e", "trajectory": "#2ca02
            "hnn": "#9467bd", "own_flow": "#e377c2"}
 # Sizes for a figure about 10-11 inches wide shown at the book's column width (~750 px, a scale of ~0.7):
 # 13 pt on the figure reads as ~9 pt or more on the page.
-_FONT = {"font.size": 13, "axes.titlesize": 13, "axes.labelsize": 13, "legend.fontsize": 13, "xtick.labelsize": 12,
-         "ytick.labelsize": 12}
+_FONT = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 10, "xtick.labelsize": 9.5,
+         "ytick.labelsize": 9.5}
 
 
 def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
@@ -583,7 +583,7 @@ def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
     """
     import matplotlib.pyplot as plt
     with plt.rc_context(_FONT):
-        fig, axes = plt.subplots(1, 3, figsize=(11, 4.4))
+        fig, axes = plt.subplots(1, 3, figsize=(7.8, 3.6))  # <= 7.9 in: text >= 9 pt at the column width
         t = run.times.numpy()
         truth = run.truth[:, member]
         axes[0].plot(truth[:, trajectory, 0], truth[:, trajectory, 1], color="black", lw=2.5, label="truth")
@@ -622,6 +622,24 @@ def summarize(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollout_
     return pd.DataFrame.from_dict(out, orient="index").rename_axis(["system", "method"])
 
 
+def ci_table(df: pd.DataFrame, metrics: Sequence[str] = ("energy_mse", "rollout_mse")) -> pd.DataFrame:
+    """`summarize` as one column per metric, "mean ± 95% CI half-width" (3 and 2 significant digits), narrow enough
+    for the page; values at rounding level are shown as the bound "< 1e-12".
+
+    Returns:
+        A DataFrame of strings indexed by (system, method), one column per metric.
+    """
+    table = summarize(df, metrics)
+
+    def cell(mean: float, ci: float) -> str:
+        if abs(mean) < 1e-12:
+            return "< 1e-12"
+        return f"{mean:.3g}" if math.isnan(ci) else f"{mean:.3g} ± {ci:.2g}"
+
+    return pd.DataFrame({m.replace("_", " "): [cell(a, b) for a, b in zip(table[m], table[f"{m}_ci95"])]
+                         for m in metrics}, index=table.index)
+
+
 def side_by_side(df: pd.DataFrame) -> pd.DataFrame:
     """Our energy MSE (15 rollouts, t in [0, 20]) beside HNN's README numbers, for spring and pendulum.
 
@@ -654,7 +672,7 @@ def plot_summary(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollo
     with plt.rc_context(_FONT):
         ncol = 2
         nrow = math.ceil(len(metrics) / ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(11, 3.6 * nrow + 0.6), squeeze=False)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(7.8, 3.0 * nrow + 0.6), squeeze=False)
         width = 0.8 / len(methods)
         for ax, metric in zip(axes.flat, metrics):
             for j, method in enumerate(methods):

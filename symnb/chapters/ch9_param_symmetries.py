@@ -561,7 +561,7 @@ def figure_drift(ledgers: dict, fig3: Fig3Result, etas: Sequence[float]):
     """Left: |Q_k - Q_0| vs time for GD and Adam at each eta; right: Zhao et al.'s dQ~ per step."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(7.8, 3.4))  # <= 7.9 in: text >= 9 pt at the column width
     for name, style in (("GD", "-"), ("Adam", "--")):
         for eta in etas:
             led = ledgers[(name, eta)]
@@ -570,7 +570,7 @@ def figure_drift(ledgers: dict, fig3: Fig3Result, etas: Sequence[float]):
     axes[0].set_yscale("log")
     axes[0].set_xlabel("time eta k", fontsize=10)
     axes[0].set_ylabel("|Q_k - Q_0| (rescale, all units)", fontsize=10)
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=9)
     for lr, dq in zip(fig3.lrs, fig3.dq_tilde):
         axes[1].plot(dq.numpy(), label=f"lr = {lr:g}")
     axes[1].set_xlabel("SGD step", fontsize=10)
@@ -587,7 +587,7 @@ def figure_teleport(runs: Sequence[TeleportRun]):
     without the teleport."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(runs), 2, figsize=(10, 3.3 * len(runs)), squeeze=False)
+    fig, axes = plt.subplots(len(runs), 2, figsize=(7.8, 3.0 * len(runs)), squeeze=False)
     for row, run in zip(axes, runs):
         for label, loss, tm in (("GD", run.loss_plain, run.time_plain),
                                 ("GD + teleport", run.loss_teleport, run.time_teleport)):

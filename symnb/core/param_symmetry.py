@@ -139,7 +139,7 @@ def two_layer_field(width: int, d_in: int = 1, d_out: int | None = None, activat
 # ------------------------------------------------------------------------------------------------ finder
 @dataclass(frozen=True)
 class GeneratorCertificate:
-    """Independent numeric check of one generator: max relative |xi . grad f| over random (theta, z).
+    """Independent numeric check of one generator: max relative ``|xi . grad f|`` over random (theta, z).
 
     Attributes:
         residual: the largest relative residual over the points and outputs.
@@ -499,7 +499,7 @@ def certify_generator(field: ParameterField, xi: Sequence[sp.Expr], *, samples: 
                       tol: float = 1e-9) -> GeneratorCertificate:
     """Check xi . grad_theta f(z; theta) = 0 numerically at random (theta, z), independently of the solver.
 
-    The residual at each point is |sum_a xi_a df_o/dtheta_a| / (|xi| |grad f| + 1e-300), maximised over points and
+    The residual at each point is ``|sum_a xi_a df_o/dtheta_a| / (|xi| |grad f| + 1e-300)``, maximised over points and
     outputs; a generator is certified when it stays below ``tol`` and is not the zero field.  ReLU patterns are
     set from the sampled point's pre-activations; an undefined sigma's values are random.
 

@@ -73,9 +73,13 @@ class Ledger:
             heavy-ball momentum); NaN for other optimizers.
         kunin: Kunin et al.'s continuous-time formula at t = eta k (GD with or without weight decay: the modified
             law; heavy-ball momentum: the damped oscillator); NaN for other optimizers.
-        first_order: theta_k^T M dtheta_k, shape (K,); second_order: 1/2 dtheta_k^T M dtheta_k.
+        first_order: theta_k^T M dtheta_k, shape (K,).
+        second_order: 1/2 dtheta_k^T M dtheta_k, shape (K,).
         loss: the loss at theta_k, shape (K,).
-        optimizer, lr, weight_decay, momentum: the optimizer's settings (its first parameter group).
+        optimizer: the optimizer's class name.
+        lr: its learning rate (first parameter group).
+        weight_decay: its weight decay.
+        momentum: its momentum (0 where it has none).
     """
 
     q: torch.Tensor

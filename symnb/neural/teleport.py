@@ -31,8 +31,10 @@ class TeleportResult:
 
     Attributes:
         params: the parameter tensors after the group element was applied.
-        loss_before, loss_after: the loss before and after (equal up to rounding for an exact symmetry).
-        grad_norm_before, grad_norm_after: the gradient norm before and after.
+        loss_before: the loss before the teleport.
+        loss_after: the loss after it (equal up to rounding for an exact symmetry).
+        grad_norm_before: the gradient norm before.
+        grad_norm_after: the gradient norm after.
     """
 
     params: tuple[torch.Tensor, ...]
@@ -50,7 +52,7 @@ def _grad_norm_sq(loss_of: Callable, params: Sequence[torch.Tensor], create_grap
 
 def teleport(action: Action, coords: Sequence[torch.Tensor], loss_of: Callable[[Sequence[torch.Tensor]], torch.Tensor],
              *, steps: int = 8, lr: float = 1e-3, cap: float = float("inf")) -> TeleportResult:
-    """Gradient ascent of |grad L|^2 over the group coordinates, then apply the group element found.
+    """Gradient ascent of ``|grad L|^2`` over the group coordinates, then apply the group element found.
 
     Args:
         action: group coordinates -> the transformed parameter tensors (identity at zero coordinates); it
