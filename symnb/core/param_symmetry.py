@@ -139,7 +139,7 @@ def two_layer_field(width: int, d_in: int = 1, d_out: int | None = None, activat
 # ------------------------------------------------------------------------------------------------ finder
 @dataclass(frozen=True)
 class GeneratorCertificate:
-    """Independent numeric check of one generator: max relative ``|xi . grad f|`` over random (theta, z).
+    """Independent numeric check of one generator: the largest relative residual of xi dot grad f at random (theta, z).
 
     Attributes:
         residual: the largest relative residual over the points and outputs.

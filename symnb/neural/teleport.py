@@ -52,7 +52,7 @@ def _grad_norm_sq(loss_of: Callable, params: Sequence[torch.Tensor], create_grap
 
 def teleport(action: Action, coords: Sequence[torch.Tensor], loss_of: Callable[[Sequence[torch.Tensor]], torch.Tensor],
              *, steps: int = 8, lr: float = 1e-3, cap: float = float("inf")) -> TeleportResult:
-    """Gradient ascent of ``|grad L|^2`` over the group coordinates, then apply the group element found.
+    """Gradient ascent of the squared gradient norm over the group coordinates, then apply the group element found.
 
     Args:
         action: group coordinates -> the transformed parameter tensors (identity at zero coordinates); it
