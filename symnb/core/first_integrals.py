@@ -491,6 +491,20 @@ class _Request:
     exact: bool = True
 
 
+def _per_generator(system: ODESystem, request: "_Request", derive) -> tuple[list, bool, list[str]]:
+    """Run ``derive(generator) -> (expr | None, note, omission)`` over the request's generators: keep the
+    non-constant integrals, collect the notes of the generators that gave none (an omission makes it inexact)."""
+    notes, exact, found = list(request.notes), request.exact, []
+    for g in request.generators:
+        expr, note, omission = derive(g)
+        if expr is None:
+            notes.append(note)
+            exact &= not omission
+        elif _nonconstant(expr, system):
+            found.append((expr, note))
+    return found, exact, notes
+
+
 class Route:
     """A way to derive first integrals (SymPy's ``SingleODESolver`` pattern): it says whether it applies to a
     request (`matches`, cheap, before any work) and then produces candidates, which `first_integrals` certifies.
@@ -566,14 +580,7 @@ class SymmetryRoute(Route):
                 notes.append(why)
                 exact = False
             return found, exact, notes
-        for g in request.generators:
-            expr, note, omission = _scalar_or_planar(system, g)
-            if expr is None:
-                notes.append(note)
-                exact &= not omission
-            elif _nonconstant(expr, system):
-                found.append((expr, note))
-        return found, exact, notes
+        return _per_generator(system, request, lambda g: _scalar_or_planar(system, g))
 
 
 class NoetherRoute(Route):
@@ -588,15 +595,7 @@ class NoetherRoute(Route):
         return ""
 
     def candidates(self, system, request):
-        notes, exact, found = list(request.notes), request.exact, []
-        for g in request.generators:
-            expr, note, omission = _noether(system, request.lagrangian, g)
-            if expr is None:
-                notes.append(note)
-                exact &= not omission
-            elif _nonconstant(expr, system):
-                found.append((expr, note))
-        return found, exact, notes
+        return _per_generator(system, request, lambda g: _noether(system, request.lagrangian, g))
 
 
 #: name -> route object (the registry of `first_integrals(..., route=...)`).
