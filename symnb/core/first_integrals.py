@@ -27,18 +27,14 @@ and parameter names are matched to the system's by name (`ODESystem.canonical`).
 from __future__ import annotations
 
 import itertools
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
-import torch
 
-from .bridge import to_torch
 from .zero import ZeroStatus, decide_zero
-from .coefficients import generic_branches, null_space, sample_value
-from .budget import BudgetExceeded, time_budget
+from .coefficients import generic_branches, null_space
 from .status import NotDecided, Status
 from .lie import Generator
 from .noether import Lagrangian, noether_charge

@@ -18,7 +18,6 @@ gradient-flow invariant".  `conservation_law_count` gives Marcotte et al.'s coun
 from __future__ import annotations
 
 import itertools
-import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass

@@ -53,7 +53,7 @@ from ..core.budget import Budget, BudgetExceeded
 from ..core.first_integrals import first_integrals
 from ..core.integrals import conservation_check
 from ..core.symmetries import Polynomial
-from ..core.ode import ODESystem, total_derivative
+from ..core.ode import ODESystem
 from .ensemble import MLPEnsemble, hnn_field, rk4_rollout
 
 __all__ = ["QuadraticIntegrals", "quadratic_integrals", "quadratic_coefficients", "symplectic_matrix",
