@@ -332,7 +332,7 @@ def figure(z_grid: torch.Tensor, eps: torch.Tensor):
 
     curves = F_curves(z_grid)
     penalties = {name: penalty_curve(name, eps) for name in TEXTBOOK}
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7.8, 3.8))  # <= 7.9 in: 10 pt text stays >= 9 pt at the column width
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.8))  # <= 7.2 in: 10 pt text stays >= 9 pt at the column width
     for k, (name, values) in enumerate(curves.items()):
         line, = left.plot(z_grid.numpy(), values.clamp(-8, 8).numpy(), label=name, color=f"C{k}")
         for zs in equilibria(name, z_grid).tolist():

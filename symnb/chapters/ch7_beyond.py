@@ -583,7 +583,7 @@ def plot_rollouts(run: BeyondRun, member: int = 0, trajectory: int = 0):
     """
     import matplotlib.pyplot as plt
     with plt.rc_context(_FONT):
-        fig, axes = plt.subplots(1, 3, figsize=(7.8, 3.6))  # <= 7.9 in: text >= 9 pt at the column width
+        fig, axes = plt.subplots(1, 3, figsize=(7.2, 3.6))  # <= 7.2 in: text >= 9 pt at the column width
         t = run.times.numpy()
         truth = run.truth[:, member]
         axes[0].plot(truth[:, trajectory, 0], truth[:, trajectory, 1], color="black", lw=2.5, label="truth")
@@ -672,7 +672,7 @@ def plot_summary(df: pd.DataFrame, metrics: Sequence[str] = ("deriv_mse", "rollo
     with plt.rc_context(_FONT):
         ncol = 2
         nrow = math.ceil(len(metrics) / ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(7.8, 3.0 * nrow + 0.6), squeeze=False)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 3.0 * nrow + 0.6), squeeze=False)
         width = 0.8 / len(methods)
         for ax, metric in zip(axes.flat, metrics):
             for j, method in enumerate(methods):

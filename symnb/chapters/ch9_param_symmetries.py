@@ -561,7 +561,7 @@ def figure_drift(ledgers: dict, fig3: Fig3Result, etas: Sequence[float]):
     """Left: |Q_k - Q_0| vs time for GD and Adam at each eta; right: Zhao et al.'s dQ~ per step."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(7.8, 3.4))  # <= 7.9 in: text >= 9 pt at the column width
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.4))  # <= 7.2 in: text >= 9 pt at the column width
     for name, style in (("GD", "-"), ("Adam", "--")):
         for eta in etas:
             led = ledgers[(name, eta)]
@@ -587,7 +587,7 @@ def figure_teleport(runs: Sequence[TeleportRun]):
     without the teleport."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(runs), 2, figsize=(7.8, 3.0 * len(runs)), squeeze=False)
+    fig, axes = plt.subplots(len(runs), 2, figsize=(7.2, 3.0 * len(runs)), squeeze=False)
     for row, run in zip(axes, runs):
         for label, loss, tm in (("GD", run.loss_plain, run.time_plain),
                                 ("GD + teleport", run.loss_teleport, run.time_teleport)):
